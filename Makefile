@@ -1,0 +1,46 @@
+# Two commands on a fresh machine (only Python 3.10+ and pip): `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test test-fast lint bench pin clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+## The main job on the bundled examples: one project NOT READY with its gaps, one READY.
+demo: $(STAMP)
+	@echo "== examples/churn-notebook: how a notebook that 'works' is handed over"
+	-$(BIN)/paved check examples/churn-notebook
+	@echo
+	@echo "== examples/churn-service: the same model after the paved road"
+	$(BIN)/paved check examples/churn-service
+
+## The whole suite, slow tests included (this is what CI runs).
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/check_speed.py
+
+pin: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v "^-e" > requirements-dev.txt.new
+	mv requirements-dev.txt.new requirements-dev.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

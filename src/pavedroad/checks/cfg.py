@@ -1,0 +1,5 @@
+"""CFG: placeholder until its checks land."""
+
+from pavedroad.registry import Family
+
+family = Family("CFG", "Configuration")

@@ -1,0 +1,5 @@
+"""DOC: placeholder until its checks land."""
+
+from pavedroad.registry import Family
+
+family = Family("DOC", "Documentation")

@@ -1,0 +1,5 @@
+"""PKG: placeholder until its checks land."""
+
+from pavedroad.registry import Family
+
+family = Family("PKG", "Packaging")

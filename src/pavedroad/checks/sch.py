@@ -1,0 +1,5 @@
+"""SCH: placeholder until its checks land."""
+
+from pavedroad.registry import Family
+
+family = Family("SCH", "Schemas")

@@ -1,0 +1,443 @@
+"""The handoff contract: its Pydantic model, loading from handoff.toml or pyproject, and `extends`.
+
+Every section is optional and a present section is enforced. Unknown keys are errors that name the
+file, the line and the closest known key, because a typo that silently disables a section would
+certify a project on a contract nobody wrote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import sys
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pavedroad.errors import ContractError, ContractErrors, UsageError
+from pavedroad.tomlpos import locate
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+CONTRACT_FILE = "handoff.toml"
+PYPROJECT = "pyproject.toml"
+
+REFERENCE = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+Reference = Annotated[
+    str,
+    Field(pattern=REFERENCE, description="An importable object as 'package.module:name'."),
+]
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+Role = Literal[
+    "data_science", "engineering", "serving", "monitoring", "retraining", "drift", "on_call"
+]
+ROLES: tuple[str, ...] = typing.get_args(Role)
+DEFAULT_REQUIRED_ROLES: tuple[Role, ...] = ("data_science", "engineering")
+Owner = Annotated[str, Field(min_length=1)]
+
+
+class Section(BaseModel):
+    """A table of the contract: unknown keys are errors, values are immutable once loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ContractMeta(Section):
+    version: Literal[1] = Field(1, description="Version of the contract format.")
+    name: str | None = Field(None, description="The model or project this contract is for.")
+    extends: str | None = Field(
+        None, description="Path to a base contract (relative to this file); local keys override."
+    )
+
+
+class Owners(Section):
+    """Who answers when it breaks. Each role is a name, an address, a @handle, or a list of them."""
+
+    data_science: Owner | list[Owner] | None = None
+    engineering: Owner | list[Owner] | None = None
+    serving: Owner | list[Owner] | None = None
+    monitoring: Owner | list[Owner] | None = None
+    retraining: Owner | list[Owner] | None = None
+    drift: Owner | list[Owner] | None = None
+    on_call: Owner | list[Owner] | None = None
+    required: list[Role] = Field(
+        default_factory=lambda: list(DEFAULT_REQUIRED_ROLES),
+        description="Roles that must be named. A base contract's required roles always stay required.",
+    )
+
+    def named(self, role: str) -> list[str]:
+        value = getattr(self, role)
+        if value is None:
+            return []
+        return [value] if isinstance(value, str) else list(value)
+
+
+class Package(Section):
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="The importable package.")
+    entry_points: list[Reference] = Field(
+        default_factory=list, description="Programmatic entry points a scheduler can call."
+    )
+
+
+class Dependencies(Section):
+    pinned: bool = Field(True, description="Every runtime dependency pinned, or a fresh lock.")
+    lock: str | None = Field(None, description="uv.lock, requirements.txt with ==, or pylock.toml.")
+    python: str | None = Field(None, description="Supported Python versions, a PEP 440 specifier.")
+
+    @field_validator("python")
+    @classmethod
+    def _valid_specifier(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                SpecifierSet(value)
+            except InvalidSpecifier as error:
+                raise ValueError(f"not a version specifier: {error}") from None
+        return value
+
+
+class Model(Section):
+    predict: Reference | None = Field(None, description="Callable: inputs -> outputs.")
+    input_schema: Reference | None = Field(None, description="Pydantic model of one input.")
+    output_schema: Reference | None = Field(None, description="Pydantic model of one output.")
+    artifact: str | None = Field(None, description="Path of the model artifact in the project.")
+    sha256: str | None = Field(
+        None, pattern=r"^[0-9a-f]{64}$", description="sha256 of the artifact that was validated."
+    )
+
+
+class Threshold(Section):
+    min: float | None = None
+    max: float | None = None
+
+
+class Performance(Section):
+    dataset: str | None = Field(None, description="Golden dataset: CSV or Parquet.")
+    target: str | None = Field(None, description="The target column of the golden dataset.")
+    metrics: dict[str, Threshold] = Field(default_factory=dict)
+    latency_p99_ms: float | None = Field(None, gt=0)
+    peak_memory_mb: float | None = Field(None, gt=0)
+    regression_tolerance: float | None = Field(None, ge=0)
+
+
+class Tests(Section):
+    command: str = Field("pytest -q", min_length=1, description="Runs the tests, under coverage.")
+    coverage_min: float | None = Field(
+        None, ge=0, le=100, description="Percent, total and per core path."
+    )
+    core_paths: list[str] = Field(default_factory=list, description="Files that must be covered.")
+
+
+class Docs(Section):
+    resources: str | None = Field(None, description="'FILE' or 'FILE#heading': resource needs.")
+    failure_modes: str | None = Field(None, description="'FILE' or 'FILE#heading': failure modes.")
+
+
+class Config(Section):
+    env: list[EnvName] = Field(default_factory=list, description="Environment variables read.")
+
+
+class Notebooks(Section):
+    paths: list[str] = Field(default_factory=list)
+
+
+class Waiver(Section):
+    """A gap both sides accept for now: visible, owned, and it expires."""
+
+    check: str = Field(pattern=r"^[A-Z]{2,5}[0-9]{3}$", description="The check id, e.g. DEP002.")
+    subject: str | None = Field(None, description="The one subject waived; all of them if absent.")
+    reason: str = Field(min_length=1)
+    expires: dt.date
+
+
+class Contract(Section):
+    """The production-readiness contract between data science and engineering."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, title="pavedroad handoff contract", protected_namespaces=()
+    )
+
+    contract: ContractMeta | None = None
+    owners: Owners | None = None
+    package: Package | None = None
+    dependencies: Dependencies | None = None
+    model: Model | None = None
+    performance: Performance | None = None
+    tests: Tests | None = None
+    docs: Docs | None = None
+    config: Config | None = None
+    notebooks: Notebooks | None = None
+    waivers: list[Waiver] = Field(default_factory=list)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the contract, for editors (Taplo, Even Better TOML) and `paved schema`."""
+    schema = Contract.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+@dataclass(frozen=True)
+class ContractSource:
+    """One file of the contract's `extends` chain."""
+
+    path: Path
+    text: str
+    prefix: tuple[str, ...]  # ("tool", "paved") when the contract lives in pyproject.toml
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LoadedContract:
+    contract: Contract
+    sources: tuple[ContractSource, ...]  # the project's own file first, then its bases
+
+    @property
+    def path(self) -> Path:
+        return self.sources[0].path
+
+    def line_of(self, *key_path: str | int) -> int | None:
+        """The line in the project's own contract file that defines `key_path`, if it does."""
+        source = self.sources[0]
+        return locate(source.text, (*source.prefix, *key_path))
+
+
+def find_contract(root: Path) -> Path:
+    """handoff.toml if there is one, else a pyproject.toml with [tool.paved]."""
+    candidate = root / CONTRACT_FILE
+    if candidate.is_file():
+        return candidate
+    pyproject = root / PYPROJECT
+    if pyproject.is_file() and "paved" in _read_toml(pyproject).get("tool", {}):
+        return pyproject
+    raise UsageError(
+        f"no contract in {root}: expected {CONTRACT_FILE} or [tool.paved] in {PYPROJECT}.\n"
+        "  hint: `paved init` writes a starting contract; `paved schema` shows every key."
+    )
+
+
+def load_contract(path: Path) -> LoadedContract:
+    """Read a contract file and its `extends` chain, merge them, and validate the result."""
+    sources = _read_chain(path.resolve(), chain=())
+    errors: list[ContractError] = []
+    for source in sources:
+        errors.extend(_validate(source.data, source))
+    if errors:
+        raise ContractErrors(errors)
+    merged: dict[str, Any] = {}
+    for source in reversed(sources):
+        merged = _merge(merged, source.data, key_path=())
+    merged.get("contract", {}).pop("extends", None)
+    try:
+        contract = Contract.model_validate(merged)
+    except ValidationError as error:
+        raise ContractErrors(_errors_from(error, sources[0])) from None
+    return LoadedContract(contract=contract, sources=sources)
+
+
+def _read_chain(path: Path, chain: tuple[Path, ...]) -> tuple[ContractSource, ...]:
+    if path in chain:
+        cycle = " -> ".join(str(p) for p in (*chain[chain.index(path) :], path))
+        raise ContractError(
+            f"`extends` forms a cycle: {cycle}",
+            path=chain[-1],
+            key="contract.extends",
+            line=_extends_line(chain[-1]),
+            hint="remove one of the `extends` keys",
+        )
+    source = _read_source(path)
+    extends = (
+        source.data.get("contract", {}).get("extends")
+        if isinstance(source.data.get("contract"), dict)
+        else None
+    )
+    if extends is None:
+        return (source,)
+    if not isinstance(extends, str):
+        return (source,)  # validation reports the wrong type with its line
+    base = (path.parent / extends).resolve()
+    if not base.is_file():
+        raise ContractError(
+            f"`extends` names {extends!r}, which does not exist (looked for {base})",
+            path=path,
+            line=locate(source.text, (*source.prefix, "contract", "extends")),
+            key="contract.extends",
+            hint="the path is relative to the file that extends it",
+        )
+    return (source, *_read_chain(base, (*chain, path)))
+
+
+def _extends_line(path: Path) -> int | None:
+    source = _read_source(path)
+    return locate(source.text, (*source.prefix, "contract", "extends"))
+
+
+def _read_source(path: Path) -> ContractSource:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ContractError(f"cannot read the contract: {error.strerror}", path=path) from None
+    except UnicodeDecodeError:
+        raise ContractError("the contract is not UTF-8 text", path=path) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line = _toml_error_line(error)
+        raise ContractError(
+            f"not valid TOML: {_toml_error_message(error)}",
+            path=path,
+            line=line,
+            hint="check quoting, brackets and that each key appears once",
+        ) from None
+    prefix: tuple[str, ...] = ()
+    if path.name == PYPROJECT:
+        prefix = ("tool", "paved")
+        tool = data.get("tool", {})
+        data = tool.get("paved", {}) if isinstance(tool, dict) else {}
+        if not isinstance(data, dict):
+            raise ContractError(
+                "[tool.paved] must be a table",
+                path=path,
+                key="tool.paved",
+                line=locate(text, prefix),
+            )
+    return ContractSource(path=path, text=text, prefix=prefix, data=data)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        return data
+    except (OSError, UnicodeDecodeError):
+        return {}
+    except tomllib.TOMLDecodeError as error:
+        raise ContractError(
+            f"not valid TOML: {_toml_error_message(error)}", path=path, line=_toml_error_line(error)
+        ) from None
+
+
+def _toml_error_line(error: tomllib.TOMLDecodeError) -> int | None:
+    lineno = getattr(error, "lineno", None)  # Python 3.14 adds it; older ones put it in the text
+    if isinstance(lineno, int):
+        return lineno
+    match = re.search(r"at line (\d+)", str(error))
+    return int(match.group(1)) if match else None
+
+
+def _toml_error_message(error: tomllib.TOMLDecodeError) -> str:
+    return re.sub(r"\s*\(at line \d+, column \d+\)|\s*\(at end of document\)", "", str(error))
+
+
+def _merge(
+    base: dict[str, Any], local: dict[str, Any], key_path: tuple[str, ...]
+) -> dict[str, Any]:
+    """Tables merge key by key, local wins; arrays are replaced, except that roles a base requires
+    stay required (a project cannot opt out of its organisation's policy by redefining the list)."""
+    merged = dict(base)
+    for key, value in local.items():
+        here = (*key_path, key)
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value, here)
+        elif (
+            here == ("owners", "required")
+            and isinstance(value, list)
+            and isinstance(merged.get(key), list)
+        ):
+            merged[key] = list(dict.fromkeys([*merged[key], *value]))
+        else:
+            merged[key] = value
+    return merged
+
+
+def _validate(data: dict[str, Any], source: ContractSource) -> list[ContractError]:
+    try:
+        Contract.model_validate(data)
+    except ValidationError as error:
+        return _errors_from(error, source)
+    return []
+
+
+def _errors_from(error: ValidationError, source: ContractSource) -> list[ContractError]:
+    found: list[ContractError] = []
+    seen: set[tuple[str | int, ...]] = set()
+    for item in error.errors():
+        loc = _user_loc(item["loc"])
+        if loc in seen:
+            continue  # a union reports one error per member; the first one says it
+        seen.add(loc)
+        key = ".".join(str(part) for part in loc) or None
+        line = locate(source.text, (*source.prefix, *loc))
+        hint = None
+        if item["type"] == "extra_forbidden":
+            message = f"unknown key {loc[-1]!r}"
+            known = _known_keys(loc[:-1])
+            close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+            if close:
+                hint = f"did you mean {close[0]!r}?"
+            elif known:
+                hint = "known keys here: " + ", ".join(known)
+        elif item["type"] == "missing":
+            message = "missing required key"
+        else:
+            message = f"{item['msg']} (got {_short(item.get('input'))})"
+        found.append(ContractError(message, path=source.path, line=line, key=key, hint=hint))
+    return found
+
+
+def _user_loc(loc: tuple[int | str, ...]) -> tuple[str | int, ...]:
+    """Drop pydantic's union-member labels ('str', 'list[str]') which are not keys of the file."""
+    known_labels = re.compile(
+        r"^(str|int|float|bool|list\[.*\]|dict\[.*\]|date|none|constrained-str)$"
+    )
+    return tuple(part for part in loc if not (isinstance(part, str) and known_labels.match(part)))
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _known_keys(loc: tuple[str | int, ...]) -> list[str]:
+    """The keys that are allowed at `loc`, for 'did you mean' hints."""
+    annotation: Any = Contract
+    for part in loc:
+        annotation = _step(annotation, part)
+        if annotation is None:
+            return []
+    model = _model_in(annotation)
+    return list(model.model_fields) if model is not None else []
+
+
+def _step(annotation: Any, part: str | int) -> Any:
+    model = _model_in(annotation)
+    if isinstance(part, str) and model is not None:
+        field = model.model_fields.get(part)
+        return field.annotation if field is not None else None
+    for arg in _union_members(annotation):
+        origin = typing.get_origin(arg)
+        if origin is list and isinstance(part, int):
+            return typing.get_args(arg)[0]
+        if origin is dict and isinstance(part, str):
+            return typing.get_args(arg)[1]
+    return None
+
+
+def _union_members(annotation: Any) -> tuple[Any, ...]:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return typing.get_args(annotation)
+    return (annotation,)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    for arg in _union_members(annotation):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None

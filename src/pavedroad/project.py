@@ -1,0 +1,189 @@
+"""The Project view: a read-only, lazily computed, cached picture of a project tree.
+
+Checks never walk or parse files themselves; they ask the view, so each file is read and parsed
+once per run however many checks look at it, and a static run touches only what its checks need.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import sys
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pavedroad.contract import Contract, LoadedContract
+from pavedroad.results import Location
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+# Folders that hold no project source: tool caches, build output, installed packages.
+PRUNED_DIRS = frozenset(
+    {"__pycache__", "node_modules", "build", "dist", "site-packages", "venv", "env", "htmlcov"}
+)
+TEST_DIRS = frozenset({"tests", "test", "testing"})
+README_NAMES = ("README.md", "README.rst", "README.txt", "README")
+CODEOWNERS_PLACES = ("CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS")
+
+
+class Project:
+    """A project tree and its contract. Paths it returns are absolute; `rel` makes them relative."""
+
+    def __init__(self, root: Path, loaded: LoadedContract) -> None:
+        self.root = root.resolve()
+        self.loaded = loaded
+        self._texts: dict[Path, str | None] = {}
+        self._trees: dict[Path, ast.Module | None] = {}
+        self.syntax_errors: dict[Path, SyntaxError] = {}
+        self.pyproject_error: str | None = None
+
+    @property
+    def contract(self) -> Contract:
+        return self.loaded.contract
+
+    # -- locations -------------------------------------------------------------------------
+
+    def rel(self, path: Path) -> str:
+        """`path` relative to the root, with forward slashes, as every reporter shows it."""
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def location(self, path: Path, line: int | None = None) -> Location:
+        return Location(path=self.rel(path), line=line)
+
+    def contract_location(self, *key_path: str | int) -> Location:
+        """Where a contract key is written, so a gap in the contract points at its line."""
+        return Location(path=self.rel(self.loaded.path), line=self.loaded.line_of(*key_path))
+
+    # -- files -----------------------------------------------------------------------------
+
+    @cached_property
+    def python_files(self) -> tuple[Path, ...]:
+        """Every .py file of the project, outside hidden folders, virtual envs and build output."""
+        found: list[Path] = []
+        for directory, subdirs, files in os.walk(self.root):
+            subdirs[:] = sorted(
+                name
+                for name in subdirs
+                if not name.startswith(".")
+                and name not in PRUNED_DIRS
+                and not name.endswith(".egg-info")
+                and not (Path(directory, name) / "pyvenv.cfg").exists()
+            )
+            base = Path(directory)
+            found.extend(base / name for name in sorted(files) if name.endswith(".py"))
+        return tuple(found)
+
+    @cached_property
+    def test_files(self) -> tuple[Path, ...]:
+        return tuple(path for path in self.python_files if self.is_test_file(path))
+
+    @cached_property
+    def source_files(self) -> tuple[Path, ...]:
+        """Python files that ship or run in production: everything but the tests."""
+        return tuple(path for path in self.python_files if not self.is_test_file(path))
+
+    def is_test_file(self, path: Path) -> bool:
+        relative = path.relative_to(self.root)
+        name = relative.name
+        return (
+            any(part in TEST_DIRS for part in relative.parts[:-1])
+            or name.startswith("test_")
+            or name.endswith("_test.py")
+            or name == "conftest.py"
+        )
+
+    def text(self, path: Path) -> str | None:
+        """The file's text, or None when it cannot be read as UTF-8."""
+        if path not in self._texts:
+            try:
+                self._texts[path] = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                self._texts[path] = None
+        return self._texts[path]
+
+    def tree(self, path: Path) -> ast.Module | None:
+        """The parsed module, or None when it does not parse (the error is in `syntax_errors`)."""
+        if path not in self._trees:
+            text = self.text(path)
+            tree = None
+            if text is not None:
+                try:
+                    tree = ast.parse(text, filename=str(path))
+                except (SyntaxError, ValueError) as error:
+                    self.syntax_errors[path] = (
+                        error if isinstance(error, SyntaxError) else SyntaxError(str(error))
+                    )
+            self._trees[path] = tree
+        return self._trees[path]
+
+    # -- packaging -------------------------------------------------------------------------
+
+    @cached_property
+    def pyproject_path(self) -> Path:
+        return self.root / "pyproject.toml"
+
+    @cached_property
+    def pyproject(self) -> dict[str, Any] | None:
+        """The parsed pyproject.toml; None when absent. A parse error is in `pyproject_error`."""
+        text = self.text(self.pyproject_path) if self.pyproject_path.is_file() else None
+        if text is None:
+            return None
+        try:
+            data: dict[str, Any] = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            self.pyproject_error = str(error)
+            return None
+        return data
+
+    @cached_property
+    def source_roots(self) -> tuple[Path, ...]:
+        """Where top-level packages live: src/ first (the src layout), then the root (flat)."""
+        src = self.root / "src"
+        return (src, self.root) if src.is_dir() else (self.root,)
+
+    def module_path(self, dotted: str) -> Path | None:
+        """The file that defines module `dotted` in the project's layout, or None."""
+        parts = dotted.split(".")
+        for base in self.source_roots:
+            candidate = base.joinpath(*parts)
+            if (candidate / "__init__.py").is_file():
+                return candidate / "__init__.py"
+            module = candidate.with_name(candidate.name + ".py")
+            if module.is_file():
+                return module
+        return None
+
+    def package_dir(self, name: str) -> Path | None:
+        """The directory of top-level package `name` (regular or namespace), or None."""
+        for base in self.source_roots:
+            if (base / name).is_dir() and (
+                (base / name / "__init__.py").is_file() or any((base / name).glob("*.py"))
+            ):
+                return base / name
+        return None
+
+    # -- documents -------------------------------------------------------------------------
+
+    @cached_property
+    def readme(self) -> Path | None:
+        return next((self.root / n for n in README_NAMES if (self.root / n).is_file()), None)
+
+    @cached_property
+    def doc_files(self) -> tuple[Path, ...]:
+        """The README and every Markdown, reStructuredText or text file under docs/."""
+        found = [self.readme] if self.readme else []
+        docs = self.root / "docs"
+        if docs.is_dir():
+            found.extend(sorted(p for p in docs.rglob("*") if p.suffix in {".md", ".rst", ".txt"}))
+        return tuple(found)
+
+    @cached_property
+    def codeowners(self) -> Path | None:
+        return next((self.root / p for p in CODEOWNERS_PLACES if (self.root / p).is_file()), None)
