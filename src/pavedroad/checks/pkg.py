@@ -1,5 +1,339 @@
-"""PKG: placeholder until its checks land."""
+"""PKG: the code is a package that installs and imports, with entry points that resolve."""
 
-from pavedroad.registry import Family
+from __future__ import annotations
 
-family = Family("PKG", "Packaging")
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from pavedroad import pyast
+from pavedroad.project import Project
+from pavedroad.registry import Family, Gap, SkipCheck
+from pavedroad.results import Location
+from pavedroad.tomlpos import locate
+
+family = Family(
+    "PKG",
+    "Packaging",
+    "The project is an installable package whose declared entry points exist.",
+)
+
+SCRIPT_TABLES = ("scripts", "gui-scripts")
+_ENTRY_POINT = re.compile(
+    r"^(?P<module>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*:\s*(?P<attr>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)$"
+)
+
+
+# -- PKG001 -----------------------------------------------------------------------------------
+
+
+@family.check("PKG001", "The package exists and imports from its layout", section="package")
+def package_exists(project: Project) -> Iterator[Gap]:
+    """Checks that the package named by `[package].name` is where its layout puts it:
+    `src/<name>/__init__.py` when the project has a `src/` folder, `<name>/__init__.py` at the
+    root otherwise (a single module `<name>.py` also counts).
+
+    Why: Engineering installs the package and imports it by name; code that only runs from a
+    notebook's working directory, or from a folder that is not on the import path, cannot be
+    scheduled, served or tested in a clean environment. A folder without `__init__.py` or spelt
+    in another case imports on one machine and not on the next.
+
+    Example: `[package] name = "churn"` while the code lives in `notebooks/churn/`, or in
+    `src/Churn/`.
+
+    Fix: Move the code to `src/<name>/` with an `__init__.py` (or `<name>/` for a flat layout),
+    or correct `[package].name` to the package that exists.
+    """
+    package = project.contract.package
+    if package is None:
+        raise SkipCheck("the contract has no [package] section")
+    name = package.name
+    base = project.source_roots[0]
+    if _has_exact(base, f"{name}.py") or (
+        _has_exact(base, name) and _has_exact(base / name, "__init__.py")
+    ):
+        return
+    expected = project.rel(base / name)
+    location = project.contract_location("package", "name")
+    if _has_exact(base, name):
+        yield Gap(
+            subject=name,
+            message=f"{expected}/ has no __init__.py, so `{name}` is not a regular package",
+            location=location,
+            fix=f"Create {expected}/__init__.py (it may be empty).",
+        )
+        return
+    yield _missing_package(project, name, expected, location)
+
+
+def _has_exact(folder: Path, name: str) -> bool:
+    """Whether `folder` holds an entry spelt exactly `name`, also on case-insensitive disks."""
+    return folder.is_dir() and any(child.name == name for child in folder.iterdir())
+
+
+def _missing_package(project: Project, name: str, expected: str, location: Location) -> Gap:
+    found = _lookalikes(project, name)
+    message = f"package `{name}` not found: there is no {expected}/__init__.py nor {expected}.py"
+    if not found:
+        return Gap(
+            subject=name,
+            message=message,
+            location=location,
+            fix=f"Create {expected}/__init__.py and move the package's code there, or correct "
+            "`[package].name`.",
+        )
+    where = ", ".join(_describe_place(project, path, name, expected) for path in found)
+    first, target = (
+        (project.rel(found[0]), f"{expected}.py")
+        if found[0].suffix == ".py"
+        else (project.rel(found[0]) + "/", f"{expected}/")
+    )
+    return Gap(
+        subject=name,
+        message=f"{message}; found {where}",
+        location=location,
+        fix=f"Move {first} to {target} (spelt exactly so), or correct `[package].name`.",
+    )
+
+
+def _normal(name: str) -> str:
+    return name.lower().replace("-", "_").replace(".", "_")
+
+
+def _lookalikes(project: Project, name: str) -> list[Path]:
+    """Folders and modules anywhere in the project that are `name` up to case and separators."""
+    target = _normal(name)
+    found: set[Path] = set()
+    for path in project.python_files:
+        if _normal(path.parent.name) == target:
+            found.add(path.parent)
+        elif path.name != "__init__.py" and _normal(path.stem) == target:
+            found.add(path)
+    return sorted(found, key=lambda p: (len(p.relative_to(project.root).parts), str(p)))
+
+
+def _describe_place(project: Project, path: Path, name: str, expected: str) -> str:
+    shown = project.rel(path) + ("/" if path.is_dir() else "")
+    stem = path.stem if path.suffix == ".py" else path.name
+    if path.parent == project.source_roots[0] and stem != name:
+        return f"{shown}, spelt differently (imports are case-sensitive)"
+    if path.parent == project.root and project.source_roots[0] != project.root:
+        return f"{shown} at the root, but the project has a src/ folder, so {expected} is expected"
+    if path.is_dir() and not (path / "__init__.py").is_file():
+        return f"{shown}, a folder outside the import path and without __init__.py"
+    return f"{shown}, outside the import path"
+
+
+# -- PKG002 -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Field:
+    key: str
+    fix: str
+
+
+@family.check("PKG002", "pyproject.toml declares name, version and requires-python")
+def pyproject_metadata(project: Project) -> Iterator[Gap]:
+    """Checks that `pyproject.toml` exists, parses, and its `[project]` table has a `name`, a
+    `version` (or "version" in `dynamic`) and a `requires-python`.
+
+    Why: These three fields are what makes the code an installable distribution: without a name
+    and version nothing can be built, pinned or rolled back, and without `requires-python` the
+    package installs on interpreters it was never tested on and fails at run time instead.
+
+    Example: A `pyproject.toml` written for a linter's settings only, with no `[project]` table.
+
+    Fix: Add the missing fields under `[project]`, e.g. `name = "churn-model"`,
+    `version = "0.1.0"`, `requires-python = ">=3.10"`.
+    """
+    path = project.pyproject_path
+    if not path.is_file():
+        yield Gap(
+            subject="pyproject.toml",
+            message="there is no pyproject.toml, so the project cannot be built or installed",
+            location=Location(path="pyproject.toml"),
+            fix="Create pyproject.toml with a [build-system] and a [project] table "
+            "(name, version, requires-python); `paved new` shows a complete one.",
+        )
+        return
+    data = project.pyproject
+    if data is None:
+        yield _unparseable(project, path)
+        return
+    text = project.text(path) or ""
+    table = data.get("project")
+    if not isinstance(table, dict):
+        table = {}
+    for field in _required_fields(project):
+        problem = _field_problem(table, field.key)
+        if problem is not None:
+            yield Gap(
+                subject=f"project.{field.key}",
+                message=f"pyproject.toml: {problem}",
+                location=project.location(path, locate(text, ("project", field.key))),
+                fix=field.fix,
+            )
+
+
+def _unparseable(project: Project, path: Path) -> Gap:
+    error = project.pyproject_error
+    if error is None:
+        return Gap(
+            subject="pyproject.toml",
+            message="pyproject.toml cannot be read as UTF-8 text",
+            location=project.location(path),
+            fix="Save pyproject.toml as UTF-8.",
+        )
+    match = re.search(r"at line (\d+)", error)
+    reason = re.sub(r"\s*\(at line \d+, column \d+\)|\s*\(at end of document\)", "", error)
+    return Gap(
+        subject="pyproject.toml",
+        message=f"pyproject.toml is not valid TOML: {reason}",
+        location=project.location(path, int(match.group(1)) if match else None),
+        fix="Correct the TOML at that line (quoting, brackets, a key written twice).",
+    )
+
+
+def _required_fields(project: Project) -> tuple[_Field, ...]:
+    """The fields PKG002 requires, with fixes that reuse what the contract already says."""
+    package = project.contract.package
+    name = package.name.replace("_", "-") if package else "your-package"
+    dependencies = project.contract.dependencies
+    python = dependencies.python if dependencies and dependencies.python else ">=3.10"
+    return (
+        _Field("name", f'Add `name = "{name}"` under [project].'),
+        _Field(
+            "version",
+            'Add `version = "0.1.0"` under [project], or list "version" in `dynamic` and let '
+            "the build backend read it (e.g. [tool.hatch.version]).",
+        ),
+        _Field(
+            "requires-python",
+            f'Add `requires-python = "{python}"` under [project], the versions you test on.',
+        ),
+    )
+
+
+def _field_problem(table: dict[str, Any], key: str) -> str | None:
+    """What is wrong with `[project].<key>`, or None when it is fine."""
+    dynamic = table.get("dynamic")
+    if key not in table:
+        if key == "version" and isinstance(dynamic, list) and "version" in dynamic:
+            return None
+        suffix = ", and `dynamic` does not list it" if key == "version" else ""
+        return f"[project] has no `{key}`{suffix}"
+    value = table[key]
+    if not isinstance(value, str) or not value.strip():
+        return f"project.{key} must be a non-empty string, not {value!r}"
+    if key == "version":
+        try:
+            Version(value)
+        except InvalidVersion:
+            return f"project.version {value!r} is not a PEP 440 version"
+    if key == "requires-python":
+        try:
+            SpecifierSet(value)
+        except InvalidSpecifier:
+            return f"project.requires-python {value!r} is not a version specifier"
+    return None
+
+
+# -- PKG003 -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _EntryPoint:
+    value: str
+    origin: str  # how the message names where it is declared
+    location: Location
+
+
+@family.check("PKG003", "Every declared entry point resolves", requires=("PKG001",))
+def entry_points_resolve(project: Project) -> Iterator[Gap]:
+    """Checks, without importing anything, that each entry point in `[package].entry_points`,
+    `[project.scripts]` and `[project.gui-scripts]` names a module of the project that defines
+    the name at top level (a def, a class, an assignment, or an import that binds it).
+
+    Why: An entry point is how a scheduler, a CLI or a serving layer starts the code. A module that
+    was renamed or a function that moved leaves an entry point that installs fine and fails only
+    when the job runs, usually at night, in production.
+
+    Example: `entry_points = ["churn.cli:main"]` after `main` was renamed to `run`, or after
+    `cli.py` moved to `churn/commands/cli.py`.
+
+    Fix: Point the entry point at the module and function that exist (`module.path:function`),
+    or restore the function it names.
+    """
+    declared = _declared_entry_points(project)
+    if not declared:
+        raise SkipCheck("no entry points declared")
+    for entry in declared:
+        gap = _entry_point_gap(project, entry)
+        if gap is not None:
+            yield gap
+
+
+def _declared_entry_points(project: Project) -> list[_EntryPoint]:
+    """Contract entry points, then pyproject scripts; each value once, at its first place."""
+    found: dict[str, _EntryPoint] = {}
+    package = project.contract.package
+    for index, value in enumerate(package.entry_points if package else []):
+        location = project.contract_location("package", "entry_points", index)
+        found.setdefault(value, _EntryPoint(value, "[package].entry_points", location))
+    data = project.pyproject or {}
+    table = data.get("project")
+    text = project.text(project.pyproject_path) or ""
+    for kind in SCRIPT_TABLES:
+        scripts = table.get(kind) if isinstance(table, dict) else None
+        if not isinstance(scripts, dict):
+            continue
+        for name, value in scripts.items():
+            line = locate(text, ("project", kind, name))
+            location = project.location(project.pyproject_path, line)
+            origin = f"[project.{kind}] {name}"
+            found.setdefault(str(value), _EntryPoint(str(value), origin, location))
+    return list(found.values())
+
+
+def _entry_point_gap(project: Project, entry: _EntryPoint) -> Gap | None:
+    reference = entry.value.split("[", 1)[0].strip()  # drop `[extras]`
+    match = _ENTRY_POINT.match(reference)
+    if match is None:
+        return Gap(
+            subject=entry.value,
+            message=f"{entry.origin} = {entry.value!r} is not of the form module:function",
+            location=entry.location,
+            fix="Write the entry point as `package.module:function`.",
+        )
+    try:
+        pyast.resolve_reference(project, reference)
+    except pyast.Unresolved as error:
+        return _unresolved_gap(project, entry, match["module"], error)
+    return None
+
+
+def _unresolved_gap(
+    project: Project, entry: _EntryPoint, module: str, error: pyast.Unresolved
+) -> Gap:
+    location = entry.location
+    if error.path is not None and error.line is not None:
+        location = project.location(error.path, error.line)
+    if isinstance(error, pyast.ModuleMissing):
+        fix = f"Create module {module} in the package, or point the entry point at the module "
+        fix += "that holds the function."
+    elif isinstance(error, pyast.BrokenModule):
+        fix = "Fix the syntax error; the entry point cannot import a module that does not parse."
+    else:
+        fix = "Define the function at the top level of the module, or correct the name after ':'."
+    return Gap(
+        subject=entry.value,
+        message=f"{entry.origin} = {entry.value}: {error.message}",
+        location=location,
+        fix=fix,
+    )

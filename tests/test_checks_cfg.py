@@ -1,0 +1,165 @@
+"""CFG: declared settings are read and documented, and settings read are declared."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+from helpers import FIXTURES, results_of
+
+from pavedroad.results import Result, Status
+
+Tree = Callable[[Mapping[str, str]], Path]
+
+
+def failures(root: Path, check_id: str) -> list[Result]:
+    results = results_of(root, check_id)
+    assert all(r.status in (Status.FAIL, Status.PASS) for r in results), results
+    return [r for r in results if r.status is Status.FAIL]
+
+
+# -- CFG001 ------------------------------------------------------------------------------------
+
+
+def test_cfg001_passes_through_aliases_settings_classes_and_a_broken_file() -> None:
+    # pass/ reads through pydantic-settings (prefix, inherited prefix, alias), `from os import
+    # environ as env`, `import os as system`, and holds a file that does not parse.
+    (result,) = results_of(FIXTURES / "cfg001" / "pass", "CFG001")
+    assert result.status is Status.PASS
+
+
+def test_cfg001_reports_each_unread_variable_with_what_came_close() -> None:
+    gaps = failures(FIXTURES / "cfg001" / "fail-unread", "CFG001")
+    assert [g.subject for g in gaps] == ["CHURN_THRESHOLD", "CHURN_RETRIES"]
+    assert {str(g.location) for g in gaps} == {"handoff.toml:5"}
+    threshold, retries = gaps
+    assert threshold.message == (
+        "CHURN_THRESHOLD is declared in [config].env but no production code reads it; "
+        "src/churn/settings.py:9 reads CHURN_threshold (pydantic-settings field "
+        "Settings.threshold), which differs in case; "
+        "src/churn/legacy.py could not be parsed and was not searched"
+    )
+    assert retries.message == (
+        "CHURN_RETRIES is declared in [config].env but no production code reads it; "
+        "only tests read it (tests/retry_checks.py:6); "
+        "src/churn/legacy.py could not be parsed and was not searched"
+    )
+    assert retries.fix is not None and 'os.environ.get("CHURN_RETRIES")' in retries.fix
+
+
+def test_cfg001_reads_in_real_test_files_do_not_count(tree: Tree) -> None:
+    root = tree(
+        {
+            "handoff.toml": '[config]\nenv = ["CHURN_SEED"]\n',
+            "src/churn/__init__.py": "",
+            "tests/test_seed.py": "import os\n\nSEED = os.environ['CHURN_SEED']\n",
+            "src/churn/test_helpers.py": "import os\nos.getenv('CHURN_SEED')\n",
+        }
+    )
+    (gap,) = failures(root, "CFG001")
+    assert gap.subject == "CHURN_SEED"
+    assert "only tests read it (src/churn/test_helpers.py:2)" in gap.message
+
+
+def test_cfg001_is_skipped_without_a_config_section(tree: Tree) -> None:
+    root = tree({"handoff.toml": '[contract]\nname = "x"\n'})
+    (result,) = results_of(root, "CFG001")
+    assert (result.status, result.message) == (Status.SKIP, "no [config] section in the contract")
+
+
+# -- CFG002 ------------------------------------------------------------------------------------
+
+
+def test_cfg002_passes_with_the_readme_and_docs_together() -> None:
+    (result,) = results_of(FIXTURES / "cfg002" / "pass", "CFG002")
+    assert result.status is Status.PASS
+
+
+def test_cfg002_a_longer_name_does_not_document_a_shorter_one() -> None:
+    (gap,) = failures(FIXTURES / "cfg002" / "fail-undocumented", "CFG002")
+    assert gap.subject == "CHURN_THRESHOLD"
+    assert gap.message == (
+        "CHURN_THRESHOLD is declared in [config].env but not documented in README.md"
+    )
+    assert str(gap.location) == "handoff.toml:2"
+    assert gap.fix is not None and gap.fix.startswith("Describe CHURN_THRESHOLD in README.md")
+
+
+def test_cfg002_without_any_document(tree: Tree) -> None:
+    root = tree({"handoff.toml": '[config]\nenv = ["A", "B"]\n'})
+    gaps = failures(root, "CFG002")
+    assert [g.subject for g in gaps] == ["A", "B"]
+    assert gaps[0].message == (
+        "A is declared in [config].env but not documented in any document "
+        "(there is no README and no docs/)"
+    )
+
+
+# -- CFG003 ------------------------------------------------------------------------------------
+
+
+def test_cfg003_passes_with_machine_variables_dynamic_names_tests_and_a_broken_file() -> None:
+    (result,) = results_of(FIXTURES / "cfg003" / "pass", "CFG003")
+    assert result.status is Status.PASS
+
+
+def test_cfg003_one_gap_per_undeclared_variable_at_its_first_read() -> None:
+    gaps = failures(FIXTURES / "cfg003" / "fail-undeclared", "CFG003")
+    assert [(g.subject, str(g.location)) for g in gaps] == [
+        ("CHURN_DEBUG_SAMPLE", "src/churn/features.py:3"),
+        ("CHURN_CACHE_DIR", "src/churn/model.py:12"),
+    ]
+    debug, cache = gaps
+    assert debug.message == (
+        "CHURN_DEBUG_SAMPLE is read by the code but not declared in [config].env: read in 3 "
+        "places in 2 files, first at src/churn/features.py:3 via os.getenv()"
+    )
+    assert cache.message == (
+        "CHURN_CACHE_DIR is read by the code but not declared in [config].env: read at "
+        "src/churn/model.py:12 via pydantic-settings field Cache.cache_dir"
+    )
+    assert (
+        debug.fix == 'Add "CHURN_DEBUG_SAMPLE" to [config].env and document it, or stop reading it.'
+    )
+
+
+@pytest.mark.parametrize("name", ["HOME", "PATH", "TMPDIR", "LANG", "TZ", "CI"])
+def test_cfg003_machine_variables_are_not_configuration(tree: Tree, name: str) -> None:
+    root = tree(
+        {
+            "handoff.toml": "[config]\nenv = []\n",
+            "src/app.py": f"import os\nos.environ.get('{name}')\nos.getenv('APP_MODE')\n",
+        }
+    )
+    (gap,) = failures(root, "CFG003")
+    assert gap.subject == "APP_MODE"
+
+
+def test_cfg003_declared_names_match_settings_case_insensitively(tree: Tree) -> None:
+    root = tree(
+        {
+            "handoff.toml": '[config]\nenv = ["CHURN_MODEL_PATH"]\n',
+            "src/churn/settings.py": (
+                "from pydantic_settings import BaseSettings, SettingsConfigDict\n\n"
+                "class Settings(BaseSettings):\n"
+                "    model_config = SettingsConfigDict(env_prefix='churn_')\n"
+                "    model_path: str = ''\n"
+            ),
+        }
+    )
+    (result,) = results_of(root, "CFG003")
+    assert result.status is Status.PASS
+
+
+def test_cfg003_a_waiver_accepts_one_variable(tree: Tree) -> None:
+    root = tree(
+        {
+            "handoff.toml": '[config]\nenv = []\n\n[[waivers]]\ncheck = "CFG003"\n'
+            'subject = "LEGACY_MODE"\nreason = "removed with the v1 endpoint"\n'
+            "expires = 2099-01-01\n",
+            "src/app.py": "import os\nos.getenv('LEGACY_MODE')\nos.getenv('APP_MODE')\n",
+        }
+    )
+    results = {r.subject: r.status for r in results_of(root, "CFG003")}
+    assert results == {"LEGACY_MODE": Status.WAIVED, "APP_MODE": Status.FAIL}
