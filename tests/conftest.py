@@ -17,13 +17,12 @@ def tree(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
     return lambda files: write_tree(tmp_path / "project", files)
 
 
-@pytest.fixture(scope="session")
-def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The ACME plugin really installed (by pip, into a folder of its own), for entry-point tests.
+def pip_install_target(package: Path, target: Path) -> Path:
+    """Install `package` really (by pip, into a folder of its own) and return that folder.
 
-    It is not installed in the development environment, so that it never shows up in `make demo`.
+    A folder of its own, not the development environment, so that a test plugin never shows
+    up in `make demo`; tests put it on PYTHONPATH of the subprocess that needs it.
     """
-    target = tmp_path_factory.mktemp("plugin-site")
     subprocess.run(
         [
             sys.executable,
@@ -35,8 +34,20 @@ def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--no-build-isolation",
             "--target",
             str(target),
-            str(PLUGIN),
+            str(package),
         ],
         check=True,
     )
     return target
+
+
+@pytest.fixture(scope="session")
+def install_plugin(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Path]:
+    """`install_plugin(package_dir)` -> a new folder where pip installed that package."""
+    return lambda package: pip_install_target(package, tmp_path_factory.mktemp("plugin-site"))
+
+
+@pytest.fixture(scope="session")
+def plugin_site(install_plugin: Callable[[Path], Path]) -> Path:
+    """The ACME plugin really installed, for entry-point tests."""
+    return install_plugin(PLUGIN)

@@ -176,11 +176,14 @@ def test_json_has_the_documented_shape(report: Report) -> None:
     assert document["tool"] == {"name": "pavedroad", "version": __version__}
     assert document["project"] == "reporters-demo"
     assert document["verdict"] == "not_ready"
-    keys = {"id", "family", "title", "status", "subject", "message", "fix", "location"}
+    keys = {"id", "family", "title", "status", "subject", "message", "fix", "location", "waiver"}
     for item in document["results"]:
         assert set(item) == keys
         assert item["status"] in {s.value for s in Status}
         assert item["location"] is None or set(item["location"]) == {"path", "line"}
+    waived = [item for item in document["results"] if item["status"] == "waived"]
+    assert waived
+    assert all(set(item["waiver"]) == {"reason", "expires"} for item in waived)
     assert document["results"] == [r.to_dict() for r in report.verdict.results]
 
 

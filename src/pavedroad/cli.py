@@ -97,10 +97,14 @@ def check(
         checks={c.id: c for f in (*families, engine.META) for c in f.checks},
         families={f.code: f.name for f in (*families, engine.META)},
         project_name=name,
+        contract_path=project.rel(loaded.path),
     )
     chosen = Format(format_)
     if output is not None:
-        write_atomic(output, renderer(chosen)(report))
+        try:
+            write_atomic(output, renderer(chosen)(report))
+        except OSError as error:
+            raise UsageError(f"cannot write the report to {output}: {error.strerror}") from None
     if output is not None or chosen is Format.TEXT:
         text_reporter.write(report, Console(highlight=False), verbose=verbose)
         if output is not None:
@@ -119,12 +123,13 @@ def explain(check_id: str | None) -> int:
     console = Console(highlight=False)
     if check_id is None:
         for check_ in checks.values():
-            console.print(f"[bold]{check_.id}[/]  {check_.title}")
+            console.print(f"[bold]{check_.id}[/]  {escape(check_.title)}")
         return EXIT_READY
     wanted = check_id.upper()
     if wanted not in checks:
         close = difflib.get_close_matches(wanted, list(checks), n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
+        codes = ", ".join(sorted({c.family for c in checks.values()}))
+        hint = f" (did you mean {close[0]}?)" if close else f" (the families are {codes})"
         raise UsageError(f"no check {check_id!r}{hint}; `paved explain` lists them all")
     console.print(Markdown(explanation(checks[wanted])))
     return EXIT_READY
@@ -184,10 +189,14 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _internal_error(error: Exception, err: Console) -> int:
-    log = Path(tempfile.gettempdir()) / f"paved-crash-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
     try:
-        log.write_text(f"pavedroad {__version__}\n{traceback.format_exc()}", encoding="utf-8")
-        where = f"The traceback is in {log}."
+        # A unique name: two crashes in the same second (a CI matrix) must not overwrite each other.
+        descriptor, name = tempfile.mkstemp(
+            prefix=f"paved-crash-{dt.datetime.now():%Y%m%d-%H%M%S}-", suffix=".log"
+        )
+        with open(descriptor, "w", encoding="utf-8") as log:
+            log.write(f"pavedroad {__version__}\n{traceback.format_exc()}")
+        where = f"The traceback is in {name}."
     except OSError:
         where = "The traceback could not be saved:\n" + traceback.format_exc()
     err.print(
@@ -195,5 +204,6 @@ def _internal_error(error: Exception, err: Console) -> int:
         f"This is a bug in pavedroad, not in your project. {where}\n"
         "Please report it with that file attached.",
         markup=False,
+        soft_wrap=True,  # a path broken over two lines cannot be copied
     )
     return EXIT_INTERNAL

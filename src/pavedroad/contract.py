@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import re
 import sys
 import types
 import typing
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from pavedroad.errors import ContractError, ContractErrors, UsageError
 from pavedroad.tomlpos import locate
@@ -31,12 +34,15 @@ else:  # pragma: no cover - exercised on 3.10 only
 CONTRACT_FILE = "handoff.toml"
 PYPROJECT = "pyproject.toml"
 
+SHA256 = r"^[0-9a-f]{64}$"
+CHECK_ID = r"^[A-Z]{2,5}[0-9]{3}$"
+IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 REFERENCE = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
 Reference = Annotated[
     str,
     Field(pattern=REFERENCE, description="An importable object as 'package.module:name'."),
 ]
-EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+EnvName = Annotated[str, Field(pattern=IDENTIFIER)]
 Role = Literal[
     "data_science", "engineering", "serving", "monitoring", "retraining", "drift", "on_call"
 ]
@@ -82,7 +88,7 @@ class Owners(Section):
 
 
 class Package(Section):
-    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="The importable package.")
+    name: str = Field(pattern=IDENTIFIER, description="The importable package.")
     entry_points: list[Reference] = Field(
         default_factory=list, description="Programmatic entry points a scheduler can call."
     )
@@ -110,7 +116,7 @@ class Model(Section):
     output_schema: Reference | None = Field(None, description="Pydantic model of one output.")
     artifact: str | None = Field(None, description="Path of the model artifact in the project.")
     sha256: str | None = Field(
-        None, pattern=r"^[0-9a-f]{64}$", description="sha256 of the artifact that was validated."
+        None, pattern=SHA256, description="sha256 of the artifact that was validated."
     )
 
 
@@ -152,7 +158,7 @@ class Notebooks(Section):
 class Waiver(Section):
     """A gap both sides accept for now: visible, owned, and it expires."""
 
-    check: str = Field(pattern=r"^[A-Z]{2,5}[0-9]{3}$", description="The check id, e.g. DEP002.")
+    check: str = Field(pattern=CHECK_ID, description="The check id, e.g. DEP002.")
     subject: str | None = Field(None, description="The one subject waived; all of them if absent.")
     reason: str = Field(min_length=1)
     expires: dt.date
@@ -209,6 +215,12 @@ class LoadedContract:
         source = self.sources[0]
         return locate(source.text, (*source.prefix, *key_path))
 
+    def where(self, *key_path: str | int) -> tuple[Path, int | None]:
+        """The file of the `extends` chain that defines `key_path`, and its line there: a waiver
+        inherited from the organisation's base is written in the base, not in the project."""
+        source = _defining_source(key_path, self.sources)
+        return source.path, locate(source.text, (*source.prefix, *key_path))
+
 
 def find_contract(root: Path) -> Path:
     """handoff.toml if there is one, else a pyproject.toml with [tool.paved]."""
@@ -216,7 +228,8 @@ def find_contract(root: Path) -> Path:
     if candidate.is_file():
         return candidate
     pyproject = root / PYPROJECT
-    if pyproject.is_file() and "paved" in _read_toml(pyproject).get("tool", {}):
+    tool = _read_toml(pyproject).get("tool") if pyproject.is_file() else None
+    if isinstance(tool, dict) and "paved" in tool:
         return pyproject
     raise UsageError(
         f"no contract in {root}: expected {CONTRACT_FILE} or [tool.paved] in {PYPROJECT}.\n"
@@ -229,18 +242,17 @@ def load_contract(path: Path) -> LoadedContract:
     sources = _read_chain(path.resolve(), chain=())
     errors: list[ContractError] = []
     for source in sources:
-        errors.extend(_validate(source.data, source))
+        # A required key may come from another file of the chain: only the merge can tell.
+        errors.extend(_validate(source.data, (source,), missing=False))
     if errors:
         raise ContractErrors(errors)
     merged: dict[str, Any] = {}
     for source in reversed(sources):
         merged = _merge(merged, source.data, key_path=())
-    merged.get("contract", {}).pop("extends", None)
-    try:
-        contract = Contract.model_validate(merged)
-    except ValidationError as error:
-        raise ContractErrors(_errors_from(error, sources[0])) from None
-    return LoadedContract(contract=contract, sources=sources)
+    errors = _validate(merged, sources, missing=True)
+    if errors:
+        raise ContractErrors(errors)
+    return LoadedContract(contract=Contract.model_validate(merged), sources=sources)
 
 
 def _read_chain(path: Path, chain: tuple[Path, ...]) -> tuple[ContractSource, ...]:
@@ -282,7 +294,8 @@ def _extends_line(path: Path) -> int | None:
 
 def _read_source(path: Path) -> ContractSource:
     try:
-        text = path.read_text(encoding="utf-8")
+        # Editors on Windows may start the file with a byte-order mark, which TOML forbids.
+        text = path.read_text(encoding="utf-8").removeprefix("\ufeff")
     except OSError as error:
         raise ContractError(f"cannot read the contract: {error.strerror}", path=path) from None
     except UnicodeDecodeError:
@@ -290,7 +303,7 @@ def _read_source(path: Path) -> ContractSource:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        line = _toml_error_line(error)
+        line = _toml_error_line(error, text)
         raise ContractError(
             f"not valid TOML: {_toml_error_message(error)}",
             path=path,
@@ -314,22 +327,29 @@ def _read_source(path: Path) -> ContractSource:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-        return data
+        text = path.read_text(encoding="utf-8").removeprefix("\ufeff")
     except (OSError, UnicodeDecodeError):
         return {}
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ContractError(
-            f"not valid TOML: {_toml_error_message(error)}", path=path, line=_toml_error_line(error)
+            f"not valid TOML: {_toml_error_message(error)}",
+            path=path,
+            line=_toml_error_line(error, text),
         ) from None
+    return data
 
 
-def _toml_error_line(error: tomllib.TOMLDecodeError) -> int | None:
+def _toml_error_line(error: tomllib.TOMLDecodeError, text: str) -> int | None:
     lineno = getattr(error, "lineno", None)  # Python 3.14 adds it; older ones put it in the text
     if isinstance(lineno, int):
         return lineno
     match = re.search(r"at line (\d+)", str(error))
-    return int(match.group(1)) if match else None
+    if match:
+        return int(match.group(1))
+    # "at end of document": a truncated file, whose last line is where the reader gave up.
+    return len(text.rstrip("\n").split("\n")) if "end of document" in str(error) else None
 
 
 def _toml_error_message(error: tomllib.TOMLDecodeError) -> str:
@@ -357,47 +377,185 @@ def _merge(
     return merged
 
 
-def _validate(data: dict[str, Any], source: ContractSource) -> list[ContractError]:
+def _validate(
+    data: dict[str, Any], sources: Sequence[ContractSource], *, missing: bool
+) -> list[ContractError]:
+    """The validation errors of `data`, each in the file of `sources` that defines its key."""
     try:
         Contract.model_validate(data)
     except ValidationError as error:
-        return _errors_from(error, source)
+        return _errors_from(error, sources, missing=missing)
     return []
 
 
-def _errors_from(error: ValidationError, source: ContractSource) -> list[ContractError]:
+@dataclass(frozen=True)
+class _Issue:
+    """One pydantic error, with its location as keys of the file and the union it came from."""
+
+    path: tuple[str | int, ...]
+    union_at: int | None  # length of `path` at which a union chose among its members
+    item: ErrorDetails
+
+    @property
+    def wrong_member_type(self) -> bool:
+        """The value is not of this union member's type at all (e.g. not a list)."""
+        return self.union_at == len(self.path) and str(self.item["type"]).endswith("_type")
+
+
+def _errors_from(
+    error: ValidationError, sources: Sequence[ContractSource], *, missing: bool
+) -> list[ContractError]:
+    issues = [_Issue(*_user_loc(item["loc"]), item) for item in error.errors()]
+    if not missing:
+        issues = [issue for issue in issues if issue.item["type"] != "missing"]
     found: list[ContractError] = []
-    seen: set[tuple[str | int, ...]] = set()
-    for item in error.errors():
-        loc = _user_loc(item["loc"])
-        if loc in seen:
-            continue  # a union reports one error per member; the first one says it
-        seen.add(loc)
-        key = ".".join(str(part) for part in loc) or None
-        line = locate(source.text, (*source.prefix, *loc))
-        hint = None
-        if item["type"] == "extra_forbidden":
-            message = f"unknown key {loc[-1]!r}"
-            known = _known_keys(loc[:-1])
-            close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
-            if close:
-                hint = f"did you mean {close[0]!r}?"
-            elif known:
-                hint = "known keys here: " + ", ".join(known)
-        elif item["type"] == "missing":
-            message = "missing required key"
+    seen: set[tuple[tuple[str | int, ...], str]] = set()
+    for issue, message, hint in _one_per_union(issues):
+        if (issue.path, message) in seen:
+            continue
+        seen.add((issue.path, message))
+        source = _defining_source(issue.path, sources)
+        found.append(
+            ContractError(
+                message,
+                path=source.path,
+                line=locate(source.text, (*source.prefix, *issue.path)),
+                key=_key_name(issue.path) or None,
+                hint=hint,
+            )
+        )
+    order = {source.path: rank for rank, source in enumerate(sources)}
+    return sorted(found, key=lambda e: (order.get(Path(e.path), 0), e.line or 0))
+
+
+def _one_per_union(issues: list[_Issue]) -> Iterator[tuple[_Issue, str, str | None]]:
+    """A union reports one error per member; keep the ones of the member the value was meant
+    for, or say once that the value is none of the member types."""
+    unions: dict[tuple[str | int, ...], list[_Issue]] = {}
+    for issue in issues:
+        if issue.union_at is not None:
+            unions.setdefault(issue.path[: issue.union_at], []).append(issue)
+    for issue in issues:
+        if issue.union_at is None:
+            yield (issue, *_describe(issue))
+            continue
+        group = unions[issue.path[: issue.union_at]]
+        specific = [i for i in group if not i.wrong_member_type]
+        if specific:
+            if not issue.wrong_member_type:
+                yield (issue, *_describe(issue))
+        elif issue is group[0]:
+            kinds = " or ".join(str(i.item["msg"]).removeprefix("Input should be ") for i in group)
+            yield issue, f"Input should be {kinds} (got {_short(issue.item.get('input'))})", None
+
+
+_PATTERNS: dict[str, tuple[str, str]] = {
+    REFERENCE: (
+        "not an importable reference",
+        "write it as 'package.module:name', e.g. 'churn.model:predict'",
+    ),
+    SHA256: ("not a sha256 digest", "64 lowercase hex digits, as printed by `sha256sum FILE`"),
+    CHECK_ID: (
+        "not a check id",
+        "letters and three digits, e.g. 'DEP002'; `paved explain` lists them",
+    ),
+    IDENTIFIER: (
+        "not a valid name",
+        "letters, digits and underscores, not starting with a digit",
+    ),
+}
+
+
+def _describe(issue: _Issue) -> tuple[str, str | None]:
+    """The message and the hint of one error, in the words of the contract, not of pydantic."""
+    item, loc = issue.item, issue.path
+    kind = item["type"]
+    got = f"(got {_short(item.get('input'))})"
+    if kind == "extra_forbidden":
+        known = _known_keys(loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+        if close:
+            return f"unknown key {loc[-1]!r}", f"did you mean {close[0]!r}?"
+        return f"unknown key {loc[-1]!r}", (
+            "known keys here: " + ", ".join(known)
+        ) if known else None
+    if kind == "missing":
+        return f"missing required key {loc[-1]!r}", None
+    if kind == "string_pattern_mismatch":
+        pattern = str((item.get("ctx") or {}).get("pattern", ""))
+        what, hint = _PATTERNS.get(pattern, (str(item["msg"]), ""))
+        value = item.get("input")
+        if pattern == REFERENCE and isinstance(value, str) and ":" not in value and "." in value:
+            module, _, name = value.rpartition(".")
+            hint = f"did you mean '{module}:{name}'?"
+        return f"{what} {got}", hint or None
+    return f"{str(item['msg']).removeprefix('Value error, ')} {got}", None
+
+
+def _defining_source(
+    loc: tuple[str | int, ...], sources: Sequence[ContractSource]
+) -> ContractSource:
+    """The file that defines the most of `loc`, the project's own file when they tie: an error
+    found only after the merge (a required key no file gives) points where its table is."""
+    return max(sources, key=lambda source: (_depth_in(source.data, loc), -sources.index(source)))
+
+
+def _depth_in(data: Any, loc: tuple[str | int, ...]) -> int:
+    depth = 0
+    for part in loc:
+        found = (isinstance(data, dict) and isinstance(part, str) and part in data) or (
+            isinstance(data, list) and isinstance(part, int) and part < len(data)
+        )
+        if not found:
+            break
+        data = data[part]
+        depth += 1
+    return depth
+
+
+def _key_name(loc: tuple[str | int, ...]) -> str:
+    """`waivers[0].check`, `performance.metrics."roc auc"`: the key as it would be written."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
         else:
-            message = f"{item['msg']} (got {_short(item.get('input'))})"
-        found.append(ContractError(message, path=source.path, line=line, key=key, hint=hint))
-    return found
+            name = part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else json.dumps(part)
+            text += f".{name}" if text else name
+    return text
 
 
-def _user_loc(loc: tuple[int | str, ...]) -> tuple[str | int, ...]:
-    """Drop pydantic's union-member labels ('str', 'list[str]') which are not keys of the file."""
-    known_labels = re.compile(
-        r"^(str|int|float|bool|list\[.*\]|dict\[.*\]|date|none|constrained-str)$"
-    )
-    return tuple(part for part in loc if not (isinstance(part, str) and known_labels.match(part)))
+def _user_loc(loc: tuple[int | str, ...]) -> tuple[tuple[str | int, ...], int | None]:
+    """Drop pydantic's union-member labels ('str', 'list[str]'), which are not keys of the file.
+
+    Labels are found by walking the model: a label appears exactly where the model has a union,
+    so a user's own key that happens to read 'str' or 'date' (a metric's name) is kept.
+    """
+    annotation: Any = Contract
+    path: list[str | int] = []
+    union_at: int | None = None
+    for part in loc:
+        members = [m for m in _union_members(annotation) if m is not type(None)]
+        if len(members) > 1 and isinstance(part, str):
+            union_at = len(path)
+            annotation = _member_for_label(members, part)
+            continue
+        path.append(part)
+        annotation = _step(annotation, part)
+    return tuple(path), union_at
+
+
+def _member_for_label(members: list[Any], label: str) -> Any:
+    for member in members:
+        origin = typing.get_origin(member)
+        if (origin is list and label.startswith("list[")) or (
+            origin is dict and label.startswith("dict[")
+        ):
+            return member
+        if isinstance(member, type) and member.__name__ == label:
+            return member
+    scalars = [m for m in members if typing.get_origin(m) not in (list, dict)]
+    return scalars[0] if scalars else None
 
 
 def _short(value: Any) -> str:

@@ -21,11 +21,12 @@ from pavedroad.registry import (
     Check,
     CheckDoc,
     Family,
+    Gap,
     PluginFailure,
     SkipCheck,
     all_checks,
 )
-from pavedroad.results import Result, Status, Verdict
+from pavedroad.results import Result, Status, Verdict, WaiverNote
 
 UNUSED_WAIVER = "CON001"
 PLUGIN_FAILED = "CON002"
@@ -69,6 +70,9 @@ META = Family(
 )
 
 
+_META_BY_ID = {check.id: check for check in META.checks}
+
+
 @dataclass(frozen=True)
 class Selection:
     """Which checks run: `only` and `skip` hold check ids or family codes."""
@@ -100,6 +104,7 @@ class _Run:
     today: dt.date
     results: dict[str, list[Result]] = field(default_factory=dict)
     used_waivers: set[int] = field(default_factory=set)
+    blocked: set[str] = field(default_factory=set)  # skipped because a prerequisite did not pass
 
 
 def run(
@@ -112,15 +117,20 @@ def run(
 ) -> Verdict:
     checks = list(all_checks(families))
     _reject_duplicates(checks)
-    selection.validate(checks)
+    selection.validate([*checks, *META.checks])
     state = _Run(project=project, today=today or dt.date.today())
     by_id = {c.id: c for c in checks}
     for check in checks:
         if selection.picks(check):
             _run_one(check, by_id, selection, state)
-    results = [r for rs in state.results.values() for r in rs]
-    results.extend(_plugin_results(plugin_failures))
-    results.extend(_waiver_results(project, state, selection, by_id))
+    # A prerequisite that was not selected still ran, to spare its dependents a cascade, but
+    # `--skip X` must not report X.
+    picked = {c.id for c in checks if selection.picks(c)}
+    results = [r for id_, rs in state.results.items() if id_ in picked for r in rs]
+    if selection.picks(_META_BY_ID[PLUGIN_FAILED]):
+        results.extend(_plugin_results(plugin_failures))
+    if selection.picks(_META_BY_ID[UNUSED_WAIVER]):
+        results.extend(_waiver_results(project, state, selection, by_id))
     return Verdict(project=str(project.root), results=tuple(results))
 
 
@@ -131,6 +141,8 @@ def _run_one(
         return state.results[check.id]
     state.results[check.id] = []  # guards against a requires cycle
     outcome = _skip_reason(check, by_id, selection, state)
+    if outcome is not None and outcome.startswith("requires "):
+        state.blocked.add(check.id)
     if outcome is not None:
         results = [_result(check, Status.SKIP, outcome)]
     else:
@@ -153,6 +165,10 @@ def _skip_reason(
         prerequisite = _run_one(by_id[required], by_id, selection, state)
         if any(r.status in (Status.FAIL, Status.ERROR, Status.WAIVED) for r in prerequisite):
             return f"requires {required}, which did not pass"
+        if required in state.blocked:  # the chain was cut further up: one red row, not three
+            return (
+                f"requires {required}, which was skipped because its own prerequisite did not pass"
+            )
     return None
 
 
@@ -161,6 +177,9 @@ def _execute(check: Check, state: _Run) -> list[Result]:
         raise TypeError(f"check {check.id} has no function to run")
     try:
         gaps = list(check.run(state.project))
+        strays = [gap for gap in gaps if not isinstance(gap, Gap)]
+        if strays:
+            raise TypeError(f"yielded {type(strays[0]).__name__} {strays[0]!r}, not a Gap")
     except SkipCheck as skip:
         return [_result(check, Status.SKIP, skip.reason)]
     except Exception as error:  # a crashing check is evidence missing, not a verdict
@@ -196,18 +215,28 @@ def _execute(check: Check, state: _Run) -> list[Result]:
 
 
 def _apply_waivers(check: Check, result: Result, state: _Run) -> Result:
-    for index, waiver in enumerate(state.project.contract.waivers):
-        if waiver.check != check.id or waiver.subject not in (None, result.subject):
-            continue
-        state.used_waivers.add(index)
-        if waiver.expires < state.today:
-            return replace(result, message=f"{result.message} (waiver expired {waiver.expires})")
+    """An active waiver wins over an expired one for the same gap, whatever their order."""
+    matching = [
+        (index, waiver)
+        for index, waiver in enumerate(state.project.contract.waivers)
+        if waiver.check == check.id and waiver.subject in (None, result.subject)
+    ]
+    if not matching:
+        return result
+    active = [(i, w) for i, w in matching if w.expires >= state.today]
+    index, waiver = (active or matching)[0]
+    state.used_waivers.add(index)
+    note = WaiverNote(reason=waiver.reason, expires=waiver.expires.isoformat())
+    if not active:
         return replace(
-            result,
-            status=Status.WAIVED,
-            message=f"{result.message} (waived until {waiver.expires}: {waiver.reason})",
+            result, message=f"{result.message} (waiver expired {waiver.expires})", waiver=note
         )
-    return result
+    return replace(
+        result,
+        status=Status.WAIVED,
+        message=f"{result.message} (waived until {waiver.expires}: {waiver.reason})",
+        waiver=note,
+    )
 
 
 def _waiver_results(
@@ -220,8 +249,8 @@ def _waiver_results(
     findings: list[Result] = []
     for index, waiver in enumerate(waivers):
         check = by_id.get(waiver.check)
-        if check is not None and (not selection.picks(check) or check.id not in state.results):
-            continue  # its check did not run, so whether it matches is unknown
+        if check is not None and not _decided(check, selection, state):
+            continue  # its check did not run to a verdict, so whether it matches is unknown
         if index in state.used_waivers:
             continue
         findings.append(_unused_waiver(project, index, waiver, known=check is not None))
@@ -230,9 +259,19 @@ def _waiver_results(
     return [_meta_result(UNUSED_WAIVER, Status.PASS, "every waiver matches a gap")]
 
 
+def _decided(check: Check, selection: Selection, state: _Run) -> bool:
+    """The check was selected and ran to pass or fail (not skipped by --static, not crashed)."""
+    results = state.results.get(check.id, [])
+    return selection.picks(check) and any(
+        r.status in (Status.PASS, Status.FAIL, Status.WAIVED) for r in results
+    )
+
+
 def _unused_waiver(project: Project, index: int, waiver: Waiver, *, known: bool) -> Result:
     subject = f"{waiver.check}" + (f" {waiver.subject}" if waiver.subject else "")
-    if not known:
+    if waiver.check in _META_BY_ID:
+        message = f"waiver names {waiver.check}, which the engine decides and no waiver can hide"
+    elif not known:
         message = f"waiver names check {waiver.check}, which does not exist"
     else:
         message = f"waiver for {subject} matches no gap: the gap is fixed or the subject is wrong"
@@ -265,10 +304,14 @@ def _reject_duplicates(checks: Sequence[Check]) -> None:
     for check in checks:
         if check.id in seen:
             raise UsageError(
-                f"check id {check.id} is registered twice (by {check.run.__module__} "
-                f"and {seen[check.id].run.__module__}); ids must be unique"
+                f"check id {check.id} is registered twice (by {_module_of(check)} "
+                f"and {_module_of(seen[check.id])}); ids must be unique"
             )
         seen[check.id] = check
+
+
+def _module_of(check: Check) -> str:
+    return getattr(check.run, "__module__", None) or f"family {check.family}"
 
 
 def _result(check: Check, status: Status, message: str, fix: str | None = None) -> Result:
@@ -278,7 +321,7 @@ def _result(check: Check, status: Status, message: str, fix: str | None = None) 
 
 
 def _meta_result(id: str, status: Status, message: str, **details: Any) -> Result:
-    title = next(c.title for c in META.checks if c.id == id)
+    title = _META_BY_ID[id].title
     return Result(id=id, family=META.code, title=title, status=status, message=message, **details)
 
 

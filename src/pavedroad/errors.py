@@ -47,8 +47,17 @@ class ContractError(PavedError):
 
 
 class ContractErrors(PavedError):
-    """Several contract errors found in one pass, reported together so the user fixes them at once."""
+    """Several contract errors found in one pass, reported together so the user fixes them at once.
+
+    The message stays on one screen: past `SHOWN` errors (a file that is not a contract at all),
+    more of them would only push the first, most useful ones out of sight.
+    """
+
+    SHOWN = 15
 
     def __init__(self, errors: list[ContractError]) -> None:
         self.errors = errors
-        super().__init__("\n".join(error.render() for error in errors))
+        lines = [error.render() for error in errors[: self.SHOWN]]
+        if len(errors) > self.SHOWN:
+            lines.append(f"... and {len(errors) - self.SHOWN} more errors in the contract")
+        super().__init__("\n".join(lines))

@@ -9,12 +9,15 @@ from __future__ import annotations
 import ast
 import os
 import sys
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pavedroad.contract import Contract, LoadedContract
 from pavedroad.results import Location
+
+T = TypeVar("T")
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -40,10 +43,18 @@ class Project:
         self._trees: dict[Path, ast.Module | None] = {}
         self.syntax_errors: dict[Path, SyntaxError] = {}
         self.pyproject_error: str | None = None
+        self._facts: dict[Callable[[Project], Any], Any] = {}
 
     @property
     def contract(self) -> Contract:
         return self.loaded.contract
+
+    def fact(self, compute: Callable[[Project], T]) -> T:
+        """`compute(self)`, computed once per run: facts that several checks share (the env
+        reads, the coverage run) cost one computation however many checks ask."""
+        if compute not in self._facts:
+            self._facts[compute] = compute(self)
+        return self._facts[compute]  # type: ignore[no-any-return]
 
     # -- locations -------------------------------------------------------------------------
 
@@ -59,7 +70,8 @@ class Project:
 
     def contract_location(self, *key_path: str | int) -> Location:
         """Where a contract key is written, so a gap in the contract points at its line."""
-        return Location(path=self.rel(self.loaded.path), line=self.loaded.line_of(*key_path))
+        path, line = self.loaded.where(*key_path)
+        return Location(path=self.rel(path), line=line)
 
     # -- files -----------------------------------------------------------------------------
 

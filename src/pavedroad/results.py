@@ -31,6 +31,17 @@ class Location:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WaiverNote:
+    """The waiver that applied to a gap: reporters show it (SARIF as a suppression)."""
+
+    reason: str
+    expires: str  # ISO date
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"reason": self.reason, "expires": self.expires}
+
+
+@dataclass(frozen=True, kw_only=True)
 class Result:
     """The outcome of one check for one subject (a package, a file, a variable, a role)."""
 
@@ -42,6 +53,7 @@ class Result:
     subject: str | None = None
     fix: str | None = None
     location: Location | None = None
+    waiver: WaiverNote | None = None  # set when a waiver matched (active: waived; expired: fail)
 
     def to_dict(self) -> dict[str, Any]:
         """The documented, versioned form used by the JSON report."""
@@ -54,6 +66,7 @@ class Result:
             "message": self.message,
             "fix": self.fix,
             "location": self.location.to_dict() if self.location else None,
+            "waiver": self.waiver.to_dict() if self.waiver else None,
         }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 from pavedroad.envreads import EnvRead, env_reads
 from pavedroad.project import Project
@@ -49,14 +51,35 @@ NOT_CONFIGURATION = frozenset(
 )
 
 
+# A file that reads the environment names one of these; the rest need not be parsed at all.
+_MAY_READ_ENV = re.compile(r"environ|getenv|BaseSettings")
+
+
+@dataclass(frozen=True)
+class EnvScan:
+    reads: list[EnvRead]  # every resolvable read in production code (tests are not the product)
+    unparsed: list[Path]  # files that may read the environment but do not parse
+
+
 def production_reads(project: Project) -> list[EnvRead]:
-    """Every resolvable environment read in production code (tests are not the product)."""
+    return project.fact(_scan).reads
+
+
+def _scan(project: Project) -> EnvScan:
+    """One pass over the source, shared by the CFG checks; files that cannot read the
+    environment are recognised by their text and never parsed."""
     found: list[EnvRead] = []
+    unparsed: list[Path] = []
     for path in project.source_files:
+        text = project.text(path)
+        if text is None or not _MAY_READ_ENV.search(text):
+            continue
         tree = project.tree(path)
-        if tree is not None:
+        if tree is None:
+            unparsed.append(path)
+        else:
             found.extend(env_reads(tree, path))
-    return found
+    return EnvScan(reads=found, unparsed=unparsed)
 
 
 def declared(project: Project) -> list[str]:
@@ -126,7 +149,7 @@ def _test_reads(project: Project, variable: str) -> list[str]:
 
 def _unparsed(project: Project) -> str:
     """The source files that do not parse (a declared read may hide there), for the message."""
-    broken = [project.rel(p) for p in project.source_files if project.tree(p) is None]
+    broken = [project.rel(p) for p in project.fact(_scan).unparsed]
     if len(broken) > 3:
         return f"{', '.join(broken[:3])} and {len(broken) - 3} more"
     return ", ".join(broken)

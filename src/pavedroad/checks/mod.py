@@ -64,4 +64,6 @@ def artifact_matches(project: Project) -> Iterator[Gap]:
             message=f"{model.artifact} has sha256 {actual[:12]}…, the contract expects "
             f"{model.sha256[:12]}…: this is not the artifact that was validated",
             location=project.contract_location("model", "sha256"),
+            fix=f"If {model.artifact} is the model to ship, validate it again and record "
+            f'`sha256 = "{actual}"`; otherwise restore the validated file.',
         )

@@ -19,6 +19,8 @@ class Report:
     checks: Mapping[str, Check]  # by id
     families: Mapping[str, str]  # code -> name
     project_name: str
+    contract_path: str = "handoff.toml"  # relative to the project root; where a gap with no
+    # location of its own is shown (SARIF needs a location for every result)
     tool_version: str = __version__
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,11 +23,8 @@ SCHEMA_URI = (
 )
 INFORMATION_URI = "https://pypi.org/project/pavedroad/"
 SRCROOT = "%SRCROOT%"
-# A result needs a location for code scanning to show it; a gap with none is a gap in the contract.
-CONTRACT_FILE = "handoff.toml"
 FINGERPRINT = "pavedroad/v1"
 REPORTED = (Status.FAIL, Status.ERROR, Status.WAIVED)
-_WAIVED = re.compile(r"\(waived until ([^:()]+): (.*)\)\s*$", re.DOTALL)
 
 
 def render(report: Report) -> str:
@@ -49,7 +45,7 @@ def as_dict(report: Report) -> dict[str, Any]:
             }
         },
         "invocations": [{"executionSuccessful": report.verdict.certifiable}],
-        "results": [_result(r, rule_ids.index(r.id)) for r in reported],
+        "results": [_result(r, rule_ids.index(r.id), report.contract_path) for r in reported],
     }
     root = Path(report.verdict.project)
     if root.is_absolute():
@@ -73,7 +69,8 @@ def _rule(rule_id: str, report: Report, reported: list[Result]) -> dict[str, Any
     }
 
 
-def _result(result: Result, rule_index: int) -> dict[str, Any]:
+def _result(result: Result, rule_index: int, contract_path: str) -> dict[str, Any]:
+    # A result needs a location for code scanning to show it; a gap with none is the contract's.
     text = result.message + (f"\n\nFix: {result.fix}" if result.fix else "")
     sarif: dict[str, Any] = {
         "ruleId": result.id,
@@ -81,7 +78,7 @@ def _result(result: Result, rule_index: int) -> dict[str, Any]:
         "kind": "fail",
         "level": "error",
         "message": {"text": text},
-        "locations": [_location(result.location)],
+        "locations": [_location(result.location or Location(path=contract_path))],
         "partialFingerprints": {FINGERPRINT: fingerprint(result)},
         "properties": {"status": result.status.value, "family": result.family},
     }
@@ -100,8 +97,7 @@ def fingerprint(result: Result) -> str:
     return hashlib.sha256(identity.encode("utf-8")).hexdigest()
 
 
-def _location(location: Location | None) -> dict[str, Any]:
-    where = location or Location(path=CONTRACT_FILE)
+def _location(where: Location) -> dict[str, Any]:
     path = Path(where.path)  # a pure path operation; absolute when outside the project
     artifact = (
         {"uri": path.as_uri()}
@@ -115,8 +111,6 @@ def _location(location: Location | None) -> dict[str, Any]:
 
 
 def _justification(result: Result) -> str:
-    """The waiver's reason and expiry, which the engine appends to a waived gap's message."""
-    match = _WAIVED.search(result.message)
-    if match is None:
+    if result.waiver is None:
         return result.message
-    return f"{match.group(2)} (waived until {match.group(1)})"
+    return f"{result.waiver.reason} (waived until {result.waiver.expires})"
