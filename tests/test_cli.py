@@ -58,7 +58,8 @@ def test_not_ready_exits_1_with_the_gap_and_its_fix(
 ) -> None:
     assert invoke("check", str(model_project(tree, artifact=False)), "--only", "mod") == 1
     out = capsys.readouterr().out
-    assert "✗ MOD001  the model artifact models/m.bin does not exist  handoff.toml:2" in out
+    assert "✗ MOD001  the model artifact models/m.bin does not exist" in out
+    assert "at handoff.toml:2" in out
     assert "fix: Commit the artifact" in out
     assert "NOT READY: 1 fail" in out
 

@@ -7,6 +7,9 @@ from collections.abc import Iterable
 
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
 
 from pavedroad.reporters import Report
 from pavedroad.results import Result, Status
@@ -22,10 +25,10 @@ ORDER = {status: rank for rank, status in enumerate(MARKS)}
 
 
 def render(report: Report) -> str:
-    """Plain text (no colour), for files and for tests."""
+    """Plain text (no colour), for files and for tests; wide, so that a message is one line."""
     buffer = io.StringIO()
-    write(report, Console(file=buffer, color_system=None, width=100, soft_wrap=True))
-    return buffer.getvalue()
+    write(report, Console(file=buffer, color_system=None, width=240))
+    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
 
 
 def write(report: Report, console: Console, *, verbose: bool = False) -> None:
@@ -44,27 +47,31 @@ def write(report: Report, console: Console, *, verbose: bool = False) -> None:
         console.print(
             f"[bold]{code}[/]  {escape(report.families.get(code, code))}", highlight=False
         )
-        for result in results:
-            _line(console, result, verbose=verbose)
+        console.print(Padding(_rows(results, verbose=verbose), (0, 0, 0, 2)))
     console.print()
     style = "bold green" if verdict.ready else "bold red"
     console.print(f"[{style}]{escape(verdict.summary())}[/]", highlight=False)
 
 
-def _line(console: Console, result: Result, *, verbose: bool) -> None:
-    mark, style = MARKS[result.status]
-    where = f"  [dim]{escape(str(result.location))}[/]" if result.location else ""
-    console.print(
-        f"  [{style}]{mark} {result.id}[/]  {escape(result.message)}{where}", highlight=False
-    )
-    if result.status in (Status.FAIL, Status.ERROR) and result.fix:
-        for line in _wrap_fix(result.fix):
-            console.print(f"            [cyan]{escape(line)}[/]", highlight=False)
+def _rows(results: Iterable[Result], *, verbose: bool) -> Table:
+    """One row per result; a long message wraps under itself, not under the check id."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True)
+    table.add_column()
+    for result in results:
+        mark, style = MARKS[result.status]
+        table.add_row(Text(f"{mark} {result.id}", style=style), _body(result, verbose=verbose))
+    return table
+
+
+def _body(result: Result, *, verbose: bool) -> Text:
+    body = Text(result.message)
+    gap = result.status in (Status.FAIL, Status.ERROR)
+    where = str(result.location) if result.location else None
+    if where and where not in result.message and (gap or result.status is Status.WAIVED):
+        body.append(f"\nat {where}", style="dim")
+    if gap and result.fix:
+        body.append(f"\nfix: {result.fix.strip()}", style="cyan")
     elif verbose and result.status is Status.WAIVED and result.fix:
-        console.print(f"            [dim]{escape(result.fix)}[/]", highlight=False)
-
-
-def _wrap_fix(fix: str) -> Iterable[str]:
-    lines = fix.strip().splitlines()
-    yield f"fix: {lines[0]}"
-    yield from (f"     {line}" for line in lines[1:])
+        body.append(f"\nfix: {result.fix.strip()}", style="dim")
+    return body
