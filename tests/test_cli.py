@@ -111,7 +111,7 @@ def test_usage_errors_exit_2(
 
 def test_no_contract_exits_2_with_a_hint(tree: Tree, capsys: pytest.CaptureFixture[str]) -> None:
     assert invoke("check", str(tree({"README.md": "# x\n"}))) == 2
-    assert "hint: `paved init` writes a starting contract" in capsys.readouterr().err
+    assert "hint: create handoff.toml" in capsys.readouterr().err
 
 
 def test_the_contract_option_reads_another_file(

@@ -90,7 +90,7 @@ def test_handoff_toml_wins_over_pyproject(tree: Tree) -> None:
 @pytest.mark.parametrize("pyproject", ['[project]\nname = "x"\n', "tool = 3\n", 'tool = "paved"\n'])
 def test_no_contract_is_a_usage_error(tree: Tree, pyproject: str) -> None:
     root = tree({"pyproject.toml": pyproject})
-    with pytest.raises(UsageError, match="paved init"):
+    with pytest.raises(UsageError, match=r"create handoff\.toml"):
         find_contract(root)
 
 

@@ -233,7 +233,7 @@ def find_contract(root: Path) -> Path:
         return pyproject
     raise UsageError(
         f"no contract in {root}: expected {CONTRACT_FILE} or [tool.paved] in {PYPROJECT}.\n"
-        "  hint: `paved init` writes a starting contract; `paved schema` shows every key."
+        "  hint: create handoff.toml (the README has a complete example); `paved schema` shows every key."
     )
 
 

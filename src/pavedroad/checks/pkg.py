@@ -159,7 +159,7 @@ def pyproject_metadata(project: Project) -> Iterator[Gap]:
             message="there is no pyproject.toml, so the project cannot be built or installed",
             location=Location(path="pyproject.toml"),
             fix="Create pyproject.toml with a [build-system] and a [project] table "
-            "(name, version, requires-python); `paved new` shows a complete one.",
+            "(name, version, requires-python).",
         )
         return
     data = project.pyproject

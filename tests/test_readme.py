@@ -1,0 +1,62 @@
+"""The README is part of the interface: its check table and contract sample must stay true.
+
+Regenerate the table with `python tests/test_readme.py` after adding or renaming a check.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from pavedroad import engine
+from pavedroad.contract import load_contract
+from pavedroad.registry import builtin_families
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def check_table() -> str:
+    rows = ["| id | check | kind | enforced when |", "| --- | --- | --- | --- |"]
+    for family in [*builtin_families(), engine.META]:
+        rows.append(f"| **{family.code}** | **{family.name}**: {family.description} | | |")
+        for check in family.checks:
+            kind = "dynamic" if check.dynamic else "static"
+            if check.requires:
+                kind += "; requires " + ", ".join(check.requires)
+            when = f"`[{check.section}]` present" if check.section else "always"
+            rows.append(f"| {check.id} | {check.title} | {kind} | {when} |")
+    return "\n".join(rows) + "\n"
+
+
+def test_the_readme_lists_every_check_as_registered() -> None:
+    assert check_table() in README.read_text(encoding="utf-8"), (
+        "README's check table is stale: regenerate it with `python tests/test_readme.py`"
+    )
+
+
+def test_the_readme_contract_sample_is_a_valid_contract(tmp_path: Path) -> None:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## The contract", 1)[1]
+    sample = re.search(r"```toml\n(.*?)```", section, re.DOTALL)
+    assert sample is not None
+    path = tmp_path / "project" / "handoff.toml"
+    path.parent.mkdir()
+    path.write_text(sample.group(1), encoding="utf-8")
+    base = tmp_path / "platform" / "base-handoff.toml"  # the sample extends an org-wide base
+    base.parent.mkdir()
+    base.write_text('[owners]\nrequired = ["on_call"]\n', encoding="utf-8")
+    contract = load_contract(path).contract
+    assert contract.model is not None and contract.model.sha256 is not None
+    assert [w.check for w in contract.waivers] == ["MOD001"]
+    assert contract.owners is not None
+    assert set(contract.owners.required) == {"data_science", "engineering", "serving", "on_call"}
+
+
+def test_the_readme_starts_with_the_two_commands() -> None:
+    head = README.read_text(encoding="utf-8").split("\n\n", 3)[1]
+    assert "make demo" in head and "make test" in head
+
+
+if __name__ == "__main__":
+    sys.stdout.write(check_table())
