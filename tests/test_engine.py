@@ -396,3 +396,17 @@ def test_a_plugin_that_failed_to_load_is_a_con002_error(tree: Tree) -> None:
     assert "'broken' (broken_pkg:family) failed to load: ImportError" in result.message
     assert one(verdict, "AAA001").status is Status.PASS
     assert verdict.label == "NOT READY (cannot certify)"
+
+
+def test_progress_is_told_of_each_check_that_runs_and_not_of_skipped_ones(tree: Tree) -> None:
+    started: list[str] = []
+    engine.run(
+        project_of(tree),
+        families(),
+        engine.Selection(static=True),
+        today=TODAY,
+        on_check=lambda check: started.append(check.id),
+    )
+    # AAA004/5/7 are held back by failed prerequisites, BBB001 by its absent section, BBB002
+    # by --static: none of them starts.
+    assert started == ["AAA001", "AAA002", "AAA003", "AAA006", "BBB004", "BBB003"]

@@ -86,7 +86,15 @@ def check(
     project = Project(path, loaded)
     families, failures = _families()
     selection = engine.Selection(only=_ids(only), skip=_ids(skip), static=static)
-    verdict = engine.run(project, families, selection, plugin_failures=failures)
+    # Progress goes to stderr and only animates on a terminal: reports on stdout stay clean.
+    with Console(stderr=True).status("checking", spinner="dots") as status:
+        verdict = engine.run(
+            project,
+            families,
+            selection,
+            plugin_failures=failures,
+            on_check=lambda check: status.update(f"{check.id}  {check.title}"),
+        )
     name = (
         loaded.contract.contract.name
         if loaded.contract.contract and loaded.contract.contract.name

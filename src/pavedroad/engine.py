@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -105,6 +105,7 @@ class _Run:
     results: dict[str, list[Result]] = field(default_factory=dict)
     used_waivers: set[int] = field(default_factory=set)
     blocked: set[str] = field(default_factory=set)  # skipped because a prerequisite did not pass
+    on_check: Callable[[Check], None] | None = None
 
 
 def run(
@@ -114,11 +115,13 @@ def run(
     *,
     plugin_failures: Sequence[PluginFailure] = (),
     today: dt.date | None = None,
+    on_check: Callable[[Check], None] | None = None,
 ) -> Verdict:
+    """`on_check` is told of each check as it starts, so a long dynamic check shows progress."""
     checks = list(all_checks(families))
     _reject_duplicates(checks)
     selection.validate([*checks, *META.checks])
-    state = _Run(project=project, today=today or dt.date.today())
+    state = _Run(project=project, today=today or dt.date.today(), on_check=on_check)
     by_id = {c.id: c for c in checks}
     for check in checks:
         if selection.picks(check):
@@ -175,6 +178,8 @@ def _skip_reason(
 def _execute(check: Check, state: _Run) -> list[Result]:
     if check.run is None:
         raise TypeError(f"check {check.id} has no function to run")
+    if state.on_check is not None:
+        state.on_check(check)
     try:
         gaps = list(check.run(state.project))
         strays = [gap for gap in gaps if not isinstance(gap, Gap)]
