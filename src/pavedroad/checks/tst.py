@@ -10,7 +10,6 @@ import ast
 import math
 from collections.abc import Iterator
 from pathlib import Path
-from weakref import WeakKeyDictionary
 
 from pavedroad.coverage_run import TIMEOUT_SECONDS, CoverageRun, FileCoverage, run_tests
 from pavedroad.project import Project
@@ -25,7 +24,6 @@ CORE_COVERAGE_DEFAULT = 80.0
 FAILURES_SHOWN = 5
 TAIL_SHOWN = 6
 
-_RUNS: WeakKeyDictionary[Project, CoverageRun] = WeakKeyDictionary()
 _PYTEST_EXIT = {
     1: "tests failed",
     2: "interrupted, often by a test module that cannot be imported",
@@ -231,19 +229,18 @@ def _core_file_gaps(
 
 def _coverage_of(project: Project) -> CoverageRun:
     """The one run of the test command for this Project, shared by TST002-TST004."""
-    run = _RUNS.get(project)
-    if run is None:
-        tests = project.contract.tests
-        command = tests.command if tests is not None else "pytest -q"
-        run = run_tests(
-            command,
-            project.root,
-            source=_measured(project),
-            omit=project.test_files,
-            pythonpath=project.source_roots,
-        )
-        _RUNS[project] = run
-    return run
+    return project.fact(_run_tests)
+
+
+def _run_tests(project: Project) -> CoverageRun:
+    tests = project.contract.tests
+    return run_tests(
+        tests.command if tests is not None else "pytest -q",
+        project.root,
+        source=_measured(project),
+        omit=project.test_files,
+        pythonpath=project.source_roots,
+    )
 
 
 def _measured(project: Project) -> list[Path]:
