@@ -38,9 +38,17 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/check_speed.py
 
-pin: $(STAMP)
-	$(BIN)/python -m pip freeze --exclude-editable | grep -v "^-e" > requirements-dev.txt.new
+## Refresh the pins from a Python 3.10 venv: the oldest supported Python decides the versions.
+pin:
+	python3.10 -m venv .venv-pin
+	.venv-pin/bin/python -m pip install --quiet --upgrade pip
+	.venv-pin/bin/python -m pip install --quiet pytest hypothesis jsonschema ruff mypy \
+		scikit-learn joblib hatchling markdown-it-py -e .
+	(head -3 requirements-dev.txt; .venv-pin/bin/python -m pip freeze --exclude-editable \
+		| grep -v "^-e" | sed -E 's/^(tomli|exceptiongroup)(==.*)/\1\2; python_version < "3.11"/') \
+		> requirements-dev.txt.new
 	mv requirements-dev.txt.new requirements-dev.txt
+	rm -rf .venv-pin
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-pin .pytest_cache .mypy_cache .ruff_cache
