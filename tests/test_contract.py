@@ -200,7 +200,6 @@ def test_where_names_the_file_that_defines_a_key(tree: Tree) -> None:
     loaded = load_contract(root / "handoff.toml")
     assert loaded.where("waivers", 0, "check") == (root.resolve() / "base.toml", 4)
     assert loaded.where("owners", "engineering") == (root.resolve() / "handoff.toml", 5)
-    assert loaded.line_of("owners", "engineering") == 5
 
 
 def test_missing_extends_file(tree: Tree) -> None:

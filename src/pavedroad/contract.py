@@ -210,11 +210,6 @@ class LoadedContract:
     def path(self) -> Path:
         return self.sources[0].path
 
-    def line_of(self, *key_path: str | int) -> int | None:
-        """The line in the project's own contract file that defines `key_path`, if it does."""
-        source = self.sources[0]
-        return locate(source.text, (*source.prefix, *key_path))
-
     def where(self, *key_path: str | int) -> tuple[Path, int | None]:
         """The file of the `extends` chain that defines `key_path`, and its line there: a waiver
         inherited from the organisation's base is written in the base, not in the project."""
@@ -228,7 +223,7 @@ def find_contract(root: Path) -> Path:
     if candidate.is_file():
         return candidate
     pyproject = root / PYPROJECT
-    tool = _read_toml(pyproject).get("tool") if pyproject.is_file() else None
+    tool = _read_toml(pyproject)[1].get("tool") if pyproject.is_file() else None
     if isinstance(tool, dict) and "paved" in tool:
         return pyproject
     raise UsageError(
@@ -293,23 +288,7 @@ def _extends_line(path: Path) -> int | None:
 
 
 def _read_source(path: Path) -> ContractSource:
-    try:
-        # Editors on Windows may start the file with a byte-order mark, which TOML forbids.
-        text = path.read_text(encoding="utf-8").removeprefix("\ufeff")
-    except OSError as error:
-        raise ContractError(f"cannot read the contract: {error.strerror}", path=path) from None
-    except UnicodeDecodeError:
-        raise ContractError("the contract is not UTF-8 text", path=path) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        line = _toml_error_line(error, text)
-        raise ContractError(
-            f"not valid TOML: {_toml_error_message(error)}",
-            path=path,
-            line=line,
-            hint="check quoting, brackets and that each key appears once",
-        ) from None
+    text, data = _read_toml(path)
     prefix: tuple[str, ...] = ()
     if path.name == PYPROJECT:
         prefix = ("tool", "paved")
@@ -325,11 +304,15 @@ def _read_source(path: Path) -> ContractSource:
     return ContractSource(path=path, text=text, prefix=prefix, data=data)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
+    """The file's text and its parsed TOML, or a ContractError that says where it breaks."""
     try:
+        # Editors on Windows may start the file with a byte-order mark, which TOML forbids.
         text = path.read_text(encoding="utf-8").removeprefix("\ufeff")
-    except (OSError, UnicodeDecodeError):
-        return {}
+    except OSError as error:
+        raise ContractError(f"cannot read the contract: {error.strerror}", path=path) from None
+    except UnicodeDecodeError:
+        raise ContractError("the contract is not UTF-8 text", path=path) from None
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -337,8 +320,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
             f"not valid TOML: {_toml_error_message(error)}",
             path=path,
             line=_toml_error_line(error, text),
+            hint="check quoting, brackets and that each key appears once",
         ) from None
-    return data
+    return text, data
 
 
 def _toml_error_line(error: tomllib.TOMLDecodeError, text: str) -> int | None:
