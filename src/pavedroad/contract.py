@@ -326,14 +326,17 @@ def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
 
 
 def _toml_error_line(error: tomllib.TOMLDecodeError, text: str) -> int | None:
+    """The line tomllib (or tomli on 3.10) complains about. A truncated file is reported past
+    its end ("end of document", or the empty line after the last newline): the last line is
+    where the reader gave up, and the one a user should look at."""
+    last = len(text.rstrip("\n").split("\n"))
     lineno = getattr(error, "lineno", None)  # Python 3.14 adds it; older ones put it in the text
-    if isinstance(lineno, int):
-        return lineno
-    match = re.search(r"at line (\d+)", str(error))
-    if match:
-        return int(match.group(1))
-    # "at end of document": a truncated file, whose last line is where the reader gave up.
-    return len(text.rstrip("\n").split("\n")) if "end of document" in str(error) else None
+    if not isinstance(lineno, int):
+        match = re.search(r"at line (\d+)", str(error))
+        lineno = int(match.group(1)) if match else None
+    if lineno is None:
+        return last if "end of document" in str(error) else None
+    return min(lineno, last)
 
 
 def _toml_error_message(error: tomllib.TOMLDecodeError) -> str:
