@@ -315,3 +315,12 @@ def test_the_console_script_explains_and_rejects(tree: Tree) -> None:
     missing = paved("check", str(tree({}) / "nowhere"))
     assert missing.returncode == 2
     assert "does not exist" in missing.stderr
+
+
+def test_check_from_a_subfolder_checks_the_project_above_it(
+    tree: Tree, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = model_project(tree)
+    (root / "models" / "deep").mkdir()
+    assert invoke("check", str(root / "models" / "deep"), "--only", "MOD001") == 0
+    assert "✓ MOD001" in capsys.readouterr().out

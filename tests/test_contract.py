@@ -82,6 +82,16 @@ def test_pyproject_tool_paved_is_the_contract_when_there_is_no_handoff_toml(tree
     assert contract.package is not None and contract.package.name == "x"
 
 
+def test_the_contract_is_found_from_any_folder_of_the_project(tree: Tree) -> None:
+    root = tree({"handoff.toml": "", "src/churn/__init__.py": ""})
+    assert find_contract(root / "src" / "churn") == (root / "handoff.toml").resolve()
+
+
+def test_a_pyproject_without_tool_paved_does_not_stop_the_search(tree: Tree) -> None:
+    root = tree({"pyproject.toml": "[tool.paved]\n", "lib/pyproject.toml": "[project]\n"})
+    assert find_contract(root / "lib") == (root / "pyproject.toml").resolve()
+
+
 def test_handoff_toml_wins_over_pyproject(tree: Tree) -> None:
     root = tree({"handoff.toml": "", "pyproject.toml": "[tool.paved]\n"})
     assert find_contract(root).name == "handoff.toml"

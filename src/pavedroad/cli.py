@@ -82,7 +82,10 @@ def check(
     verbose: bool,
 ) -> int:
     """Evaluate the contract on the project at PATH: READY (exit 0) or NOT READY (exit 1)."""
-    loaded = load_contract(contract_path or find_contract(path))
+    if contract_path is None:
+        contract_path = find_contract(path)
+        path = contract_path.parent  # the project is where its contract is
+    loaded = load_contract(contract_path)
     project = Project(path, loaded)
     families, failures = _families()
     selection = engine.Selection(only=_ids(only), skip=_ids(skip), static=static)

@@ -217,17 +217,21 @@ class LoadedContract:
         return source.path, locate(source.text, (*source.prefix, *key_path))
 
 
-def find_contract(root: Path) -> Path:
-    """handoff.toml if there is one, else a pyproject.toml with [tool.paved]."""
-    candidate = root / CONTRACT_FILE
-    if candidate.is_file():
-        return candidate
-    pyproject = root / PYPROJECT
-    tool = _read_toml(pyproject)[1].get("tool") if pyproject.is_file() else None
-    if isinstance(tool, dict) and "paved" in tool:
-        return pyproject
+def find_contract(start: Path) -> Path:
+    """handoff.toml, else a pyproject.toml with [tool.paved], in `start` or the nearest folder
+    above it, as git, ruff and uv find theirs: `paved check` works from any folder of a project."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / CONTRACT_FILE
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / PYPROJECT
+        tool = _read_toml(pyproject)[1].get("tool") if pyproject.is_file() else None
+        if isinstance(tool, dict) and "paved" in tool:
+            return pyproject
     raise UsageError(
-        f"no contract in {root}: expected {CONTRACT_FILE} or [tool.paved] in {PYPROJECT}.\n"
+        f"no contract in {start} or any folder above it: expected {CONTRACT_FILE} or "
+        f"[tool.paved] in {PYPROJECT}.\n"
         "  hint: create handoff.toml (the README has a complete example); `paved schema` shows every key."
     )
 
