@@ -17,6 +17,7 @@ from pavedroad.registry import (
     Check,
     CheckDoc,
     CheckFunction,
+    Evidence,
     Family,
     Gap,
     PluginFailure,
@@ -410,3 +411,20 @@ def test_progress_is_told_of_each_check_that_runs_and_not_of_skipped_ones(tree: 
     # AAA004/5/7 are held back by failed prerequisites, BBB001 by its absent section, BBB002
     # by --static: none of them starts.
     assert started == ["AAA001", "AAA002", "AAA003", "AAA006", "BBB004", "BBB003"]
+
+
+def test_evidence_is_a_passing_row_per_subject_beside_the_gaps(tree: Tree) -> None:
+    ccc = Family("CCC", "Gamma")
+
+    @_check(ccc, "CCC001")
+    def mixed(project: Project) -> Iterator[Gap | Evidence]:
+        yield Evidence(subject="a.py", message="a.py covered at 95%")
+        yield Gap(subject="b.py", message="b.py covered at 40%")
+
+    verdict = engine.run(project_of(tree), [ccc], today=TODAY)
+    rows = {(r.subject, r.status, r.message, r.fix is None) for r in verdict.results}
+    assert rows == {
+        ("a.py", Status.PASS, "a.py covered at 95%", True),
+        ("b.py", Status.FAIL, "b.py covered at 40%", False),
+    }
+    assert not verdict.ready

@@ -20,6 +20,7 @@ from pavedroad.project import Project
 from pavedroad.registry import (
     Check,
     CheckDoc,
+    Evidence,
     Family,
     Gap,
     PluginFailure,
@@ -181,10 +182,12 @@ def _execute(check: Check, state: _Run) -> list[Result]:
     if state.on_check is not None:
         state.on_check(check)
     try:
-        gaps = list(check.run(state.project))
-        strays = [gap for gap in gaps if not isinstance(gap, Gap)]
+        findings = list(check.run(state.project))
+        strays = [f for f in findings if not isinstance(f, Gap | Evidence)]
         if strays:
-            raise TypeError(f"yielded {type(strays[0]).__name__} {strays[0]!r}, not a Gap")
+            raise TypeError(
+                f"yielded {type(strays[0]).__name__} {strays[0]!r}, not a Gap or Evidence"
+            )
     except SkipCheck as skip:
         return [_result(check, Status.SKIP, skip.reason)]
     except Exception as error:  # a crashing check is evidence missing, not a verdict
@@ -199,24 +202,27 @@ def _execute(check: Check, state: _Run) -> list[Result]:
                 "this message. The verdict cannot be certified until the check runs.",
             )
         ]
-    if not gaps:
+    if not findings:
         return [_result(check, Status.PASS, check.title)]
-    return [
-        _apply_waivers(check, gap_result, state)
-        for gap_result in (
-            Result(
-                id=check.id,
-                family=check.family,
-                title=check.title,
-                status=Status.FAIL,
-                subject=gap.subject,
-                message=gap.message,
-                fix=gap.fix or _first_sentence(check.doc.fix),
-                location=gap.location,
-            )
-            for gap in gaps
-        )
-    ]
+    return [_finding_result(check, finding, state) for finding in findings]
+
+
+def _finding_result(check: Check, finding: Gap | Evidence, state: _Run) -> Result:
+    """A gap is a failing row (unless a waiver holds it); evidence is a passing row."""
+    result = Result(
+        id=check.id,
+        family=check.family,
+        title=check.title,
+        status=Status.FAIL if isinstance(finding, Gap) else Status.PASS,
+        subject=finding.subject,
+        message=finding.message,
+        location=finding.location,
+    )
+    if isinstance(finding, Evidence):
+        return result
+    return _apply_waivers(
+        check, replace(result, fix=finding.fix or _first_sentence(check.doc.fix)), state
+    )
 
 
 def _apply_waivers(check: Check, result: Result, state: _Run) -> Result:

@@ -43,6 +43,17 @@ class Gap:
     fix: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class Evidence:
+    """What a check saw that satisfies it, for one subject (the coverage measured, the hash
+    verified): shown as a passing row, so that READY comes with its proof. A check that yields
+    neither gaps nor evidence passes with its title as the message."""
+
+    message: str
+    subject: str | None = None
+    location: Location | None = None
+
+
 class SkipCheck(Exception):
     """Raised by a check that does not apply to this project, with the reason."""
 
@@ -85,7 +96,7 @@ class CheckDoc:
         )
 
 
-CheckFunction = Callable[["Project"], Iterable[Gap]]
+CheckFunction = Callable[["Project"], Iterable[Gap | Evidence]]
 
 
 @dataclass(frozen=True)
