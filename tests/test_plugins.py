@@ -94,7 +94,9 @@ def test_the_installed_family_passes_with_security_md(tree: Tree, plugin_site: P
     root = tree({"handoff.toml": CONTRACT, "SECURITY.md": "# Security\nmail sec@acme.example\n"})
     done = paved("check", str(root), "--only", "ACME001", "--format", "json", sites=(plugin_site,))
     assert done.returncode == 0, done.stdout
-    assert [r["status"] for r in results(report(done), "ACME001")] == ["pass"]
+    [acme] = results(report(done), "ACME001")
+    assert (acme["status"], acme["subject"]) == ("pass", "SECURITY.md")
+    assert acme["message"] == "SECURITY.md names the security contact"
 
 
 def test_without_the_plugin_its_check_is_unknown(tree: Tree) -> None:

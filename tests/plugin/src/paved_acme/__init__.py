@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pavedroad.project import Project
-from pavedroad.registry import Family, Gap
+from pavedroad.registry import Evidence, Family, Gap
 
 family = Family("ACME", "Acme policy", "Checks an organisation adds without forking pavedroad.")
 
@@ -20,9 +20,16 @@ def security_policy(project: Project) -> Iterator[Gap]:
 
     Fix: Add SECURITY.md with the security contact and the disclosure process.
     """
-    if not (project.root / "SECURITY.md").is_file():
+    policy = project.root / "SECURITY.md"
+    if not policy.is_file():
         yield Gap(
             subject="SECURITY.md",
             message="SECURITY.md is missing",
-            location=project.location(project.root / "SECURITY.md"),
+            location=project.location(policy),
+        )
+    else:
+        yield Evidence(
+            subject="SECURITY.md",
+            message="SECURITY.md names the security contact",
+            location=project.location(policy),
         )
