@@ -324,3 +324,17 @@ def test_check_from_a_subfolder_checks_the_project_above_it(
     (root / "models" / "deep").mkdir()
     assert invoke("check", str(root / "models" / "deep"), "--only", "MOD001") == 0
     assert "✓ MOD001" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_a_reader_that_leaves_early_gets_no_traceback() -> None:
+    """`paved schema | head -1`: the pipe closes before paved writes, which must not crash
+    (click turns EPIPE into a quiet exit 1, as it does for every click program)."""
+    process = subprocess.Popen(
+        [str(PAVED), "schema"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # long before the interpreter has started and written anything
+    stderr = process.stderr.read()
+    assert process.wait(timeout=120) == 1
+    assert "Traceback" not in stderr and "internal error" not in stderr
