@@ -335,6 +335,7 @@ def test_a_reader_that_leaves_early_gets_no_traceback() -> None:
     )
     assert process.stdout is not None and process.stderr is not None
     process.stdout.close()  # long before the interpreter has started and written anything
-    stderr = process.stderr.read()
+    with process.stderr:
+        stderr = process.stderr.read()
     assert process.wait(timeout=120) == 1
     assert "Traceback" not in stderr and "internal error" not in stderr
