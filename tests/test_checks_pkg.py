@@ -24,17 +24,29 @@ def failures(results: list[Result]) -> dict[str | None, Result]:
     return {r.subject: r for r in results}
 
 
+def evidence(results: list[Result]) -> list[tuple[str | None, str, str]]:
+    """The passing rows as (subject, message, location); every row must pass."""
+    assert results and all(r.status is Status.PASS for r in results), results
+    return [(r.subject, r.message, str(r.location)) for r in results]
+
+
 # -- PKG001 -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("layout", ["pass", "pass-flat"])
-def test_pkg001_passes_for_src_and_flat_layouts(layout: str) -> None:
-    assert [r.status for r in results_of(FIXTURES / "pkg001" / layout, "PKG001")] == [Status.PASS]
+@pytest.mark.parametrize(
+    ("layout", "init"), [("pass", "src/churn/__init__.py"), ("pass-flat", "churn/__init__.py")]
+)
+def test_pkg001_passes_for_src_and_flat_layouts_naming_the_file(layout: str, init: str) -> None:
+    assert evidence(results_of(FIXTURES / "pkg001" / layout, "PKG001")) == [
+        ("churn", f"churn imports from {init}", init)
+    ]
 
 
 def test_pkg001_a_single_module_is_a_package(tree: Tree) -> None:
     root = tree({"handoff.toml": '[package]\nname = "churn"\n', "src/churn.py": "X = 1\n"})
-    assert [r.status for r in results_of(root, "PKG001")] == [Status.PASS]
+    assert evidence(results_of(root, "PKG001")) == [
+        ("churn", "churn imports from src/churn.py", "src/churn.py")
+    ]
 
 
 def test_pkg001_missing_package_points_at_the_contract_key() -> None:
@@ -81,9 +93,17 @@ def test_pkg001_is_skipped_without_a_package_section(tree: Tree) -> None:
 # -- PKG002 -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fixture", ["pass", "pass-dynamic"])
-def test_pkg002_passes_with_a_static_or_dynamic_version(fixture: str) -> None:
-    assert [r.status for r in results_of(FIXTURES / "pkg002" / fixture, "PKG002")] == [Status.PASS]
+@pytest.mark.parametrize(
+    ("fixture", "version"), [("pass", "0.1.0"), ("pass-dynamic", "(version dynamic)")]
+)
+def test_pkg002_passes_with_a_static_or_dynamic_version(fixture: str, version: str) -> None:
+    assert evidence(results_of(FIXTURES / "pkg002" / fixture, "PKG002")) == [
+        (
+            "pyproject.toml",
+            f"pyproject.toml: churn-model {version}, requires-python >=3.10",
+            "pyproject.toml:5",
+        )
+    ]
 
 
 def test_pkg002_missing_pyproject() -> None:
@@ -156,7 +176,68 @@ def test_pkg002_invalid_values_point_at_their_key(tree: Tree) -> None:
 
 
 def test_pkg003_passes_for_definitions_reexports_assignments_and_class_attributes() -> None:
-    assert [r.status for r in results_of(FIXTURES / "pkg003" / "pass", "PKG003")] == [Status.PASS]
+    """One row per entry point, at the statement that defines it, re-exports followed."""
+    assert evidence(results_of(FIXTURES / "pkg003" / "pass", "PKG003")) == [
+        ("churn.cli:main", "churn.cli:main is defined at src/churn/cli.py:8", "src/churn/cli.py:8"),
+        (
+            "churn.jobs:score",
+            "churn.jobs:score is defined at src/churn/_scoring.py:1",
+            "src/churn/_scoring.py:1",
+        ),
+        (
+            "churn.cli:run_batch",
+            "churn.cli:run_batch is defined at src/churn/_scoring.py:1",
+            "src/churn/_scoring.py:1",
+        ),
+        (
+            "churn.batch:run",
+            "churn.batch:run is defined at src/churn/batch.py:3",
+            "src/churn/batch.py:3",
+        ),
+        (
+            "churn.gui:App.launch",
+            "churn.gui:App.launch is defined at src/churn/gui.py:3",
+            "src/churn/gui.py:3",
+        ),
+    ]
+
+
+def test_pkg003_names_an_imported_function_and_a_submodule_as_what_they_are(tree: Tree) -> None:
+    root = tree(
+        {
+            "handoff.toml": '[package]\nname = "churn"\n'
+            'entry_points = ["churn.cli:main", "churn:jobs"]\n',
+            "src/churn/__init__.py": "from churn import jobs\n",
+            "src/churn/cli.py": '"""CLI."""\n\nfrom click_tools import main\n',
+            "src/churn/jobs.py": "",
+        }
+    )
+    assert evidence(results_of(root, "PKG003")) == [
+        (
+            "churn.cli:main",
+            "churn.cli:main is click_tools.main, imported from outside the project at "
+            "src/churn/cli.py:3",
+            "src/churn/cli.py:3",
+        ),
+        (
+            "churn:jobs",
+            "churn:jobs is the module churn.jobs (src/churn/jobs.py)",
+            "src/churn/jobs.py",
+        ),
+    ]
+
+
+def test_pkg003_an_entry_point_that_resolves_passes_beside_one_that_does_not(tree: Tree) -> None:
+    root = tree(
+        {
+            "handoff.toml": '[package]\nname = "churn"\n'
+            'entry_points = ["churn.cli:main", "churn.cli:run"]\n',
+            "src/churn/__init__.py": "",
+            "src/churn/cli.py": "def main(): ...\n",
+        }
+    )
+    rows = {r.subject: r.status for r in results_of(root, "PKG003")}
+    assert rows == {"churn.cli:main": Status.PASS, "churn.cli:run": Status.FAIL}
 
 
 def test_pkg003_module_missing_points_at_the_contract_line() -> None:

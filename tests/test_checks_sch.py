@@ -15,8 +15,15 @@ CONTRACT = '[model]\ninput_schema = "churn.schemas:Customer"\n'
 
 
 def failures(results: list[Result]) -> dict[str | None, Result]:
-    assert results and all(r.status is Status.FAIL for r in results), results
-    return {r.subject: r for r in results}
+    """The failing rows by subject; the other rows must be the evidence of passing schemas."""
+    assert any(r.status is Status.FAIL for r in results), results
+    assert all(r.status in (Status.FAIL, Status.PASS) for r in results), results
+    return {r.subject: r for r in results if r.status is Status.FAIL}
+
+
+def evidence(results: list[Result]) -> dict[str | None, tuple[str, str]]:
+    """The passing rows by subject, as (message, location)."""
+    return {r.subject: (r.message, str(r.location)) for r in results if r.status is Status.PASS}
 
 
 def schema_project(tree: Tree, schemas: str, **modules: str) -> Path:
@@ -28,9 +35,26 @@ def schema_project(tree: Tree, schemas: str, **modules: str) -> Path:
 # -- SCH001 -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fixture", ["pass", "pass-typeddict"])
-def test_sch001_passes_for_base_models_dataclasses_and_typeddicts(fixture: str) -> None:
-    assert [r.status for r in results_of(FIXTURES / "sch001" / fixture, "SCH001")] == [Status.PASS]
+@pytest.mark.parametrize(
+    ("fixture", "input_kind", "input_line", "output_line"),
+    [("pass", "a Pydantic model", 8, 15), ("pass-typeddict", "a TypedDict", 7, 13)],
+)
+def test_sch001_passes_for_base_models_dataclasses_and_typeddicts(
+    fixture: str, input_kind: str, input_line: int, output_line: int
+) -> None:
+    """One row per schema, at its `class` line (below any decorator)."""
+    results = results_of(FIXTURES / "sch001" / fixture, "SCH001")
+    assert [r.status for r in results] == [Status.PASS, Status.PASS]
+    assert evidence(results) == {
+        "input_schema: churn.schemas:Customer": (
+            f"input_schema: churn.schemas:Customer is {input_kind}",
+            f"src/churn/schemas.py:{input_line}",
+        ),
+        "output_schema: churn.schemas:ChurnScore": (
+            "output_schema: churn.schemas:ChurnScore is a dataclass",
+            f"src/churn/schemas.py:{output_line}",
+        ),
+    }
 
 
 @pytest.mark.parametrize(
@@ -50,6 +74,17 @@ def test_sch001_recognises_each_spelling(tree: Tree, schemas: str) -> None:
     assert [r.status for r in results_of(root, "SCH001")] == [Status.PASS]
 
 
+def test_sch001_evidence_names_the_class_a_reexport_stands_for(tree: Tree) -> None:
+    rows = "from dataclasses import dataclass\n\n@dataclass\nclass Row:\n    age: int\n"
+    root = schema_project(tree, "from .rows import Row as Customer\n", rows=rows)
+    assert evidence(results_of(root, "SCH001")) == {
+        "input_schema: churn.schemas:Customer": (
+            "input_schema: churn.schemas:Customer (churn.rows:Row) is a dataclass",
+            "src/churn/rows.py:4",
+        )
+    }
+
+
 def test_sch001_follows_base_classes_across_modules_transitively(tree: Tree) -> None:
     root = schema_project(
         tree,
@@ -63,7 +98,13 @@ def test_sch001_follows_base_classes_across_modules_transitively(tree: Tree) -> 
 def test_sch001_a_plain_class_fails_at_its_definition() -> None:
     results = results_of(FIXTURES / "sch001" / "fail-plain-class", "SCH001")
     gap = failures(results)["input_schema: churn.schemas:Customer"]
-    assert len(results) == 1  # the output schema is a BaseModel and passes
+    assert len(results) == 2
+    assert evidence(results) == {  # the output schema is a BaseModel and passes
+        "output_schema: churn.schemas:ChurnScore": (
+            "output_schema: churn.schemas:ChurnScore is a Pydantic model",
+            "src/churn/schemas.py:11",
+        )
+    }
     assert gap.message == (
         "input_schema: churn.schemas:Customer is a plain class (no base class), "
         "not a Pydantic model, dataclass or TypedDict"
@@ -122,13 +163,37 @@ def test_sch001_is_skipped_without_schemas(tree: Tree) -> None:
 
 
 def test_sch002_passes_with_inherited_fields_classvars_private_attributes_and_properties() -> None:
-    assert [r.status for r in results_of(FIXTURES / "sch002" / "pass", "SCH002")] == [Status.PASS]
+    """The counts leave out the ClassVar, the private attribute, the property and the lambda."""
+    results = results_of(FIXTURES / "sch002" / "pass", "SCH002")
+    assert [r.status for r in results] == [Status.PASS, Status.PASS]
+    assert evidence(results) == {
+        "input_schema: churn.schemas:Customer": (
+            "input_schema: churn.schemas:Customer has 3 fields (1 inherited), all annotated",
+            "src/churn/schemas.py:12",
+        ),
+        "output_schema: churn.schemas:ChurnScore": (
+            "output_schema: churn.schemas:ChurnScore (churn.scores:ChurnScore) has 2 fields, "
+            "all annotated",
+            "src/churn/scores.py:5",
+        ),
+    }
+
+
+def test_sch002_a_single_field_is_counted_in_the_singular(tree: Tree) -> None:
+    schemas = "from typing import TypedDict\n\nclass Customer(TypedDict):\n    age: int\n"
+    assert evidence(results_of(schema_project(tree, schemas), "SCH002")) == {
+        "input_schema: churn.schemas:Customer": (
+            "input_schema: churn.schemas:Customer has 1 field, all annotated",
+            "src/churn/schemas.py:3",
+        )
+    }
 
 
 def test_sch002_a_schema_without_fields_fails_at_its_class() -> None:
     results = results_of(FIXTURES / "sch002" / "fail-no-fields", "SCH002")
     gap = failures(results)["output_schema: churn.schemas:ChurnScore"]
-    assert len(results) == 1
+    assert len(results) == 2
+    assert list(evidence(results)) == ["input_schema: churn.schemas:Customer"]
     assert gap.message == (
         "output_schema: churn.schemas:ChurnScore (a Pydantic model) declares no fields"
     )
@@ -136,8 +201,10 @@ def test_sch002_a_schema_without_fields_fails_at_its_class() -> None:
 
 
 def test_sch002_one_gap_per_unannotated_field_with_its_line() -> None:
-    gaps = failures(results_of(FIXTURES / "sch002" / "fail-unannotated", "SCH002"))
+    results = results_of(FIXTURES / "sch002" / "fail-unannotated", "SCH002")
+    gaps = failures(results)
     prefix = "input_schema: churn.schemas:Customer"
+    assert list(evidence(results)) == ["output_schema: churn.schemas:ChurnScore"]  # not Customer
     assert set(gaps) == {f"{prefix}.segment", f"{prefix}.monthly_charges", f"{prefix}.customer_id"}
     segment = gaps[f"{prefix}.segment"]
     assert segment.message == (

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pavedroad.project import Project
-from pavedroad.registry import Family, Gap, SkipCheck
+from pavedroad.registry import Evidence, Family, Gap, SkipCheck
 
 family = Family("MOD", "Model", "The model artifact, its loading and its behaviour on data.")
 
@@ -24,7 +24,7 @@ def sha256_of(path: Path) -> str:
 
 
 @family.check("MOD001", "The model artifact exists and matches its sha256", section="model")
-def artifact_matches(project: Project) -> Iterator[Gap]:
+def artifact_matches(project: Project) -> Iterator[Gap | Evidence]:
     """Checks that `[model].artifact` exists and that its sha256 is the one in the contract.
 
     Why: The metrics, the latency and the sign-off were all obtained with one specific file. If the
@@ -66,4 +66,10 @@ def artifact_matches(project: Project) -> Iterator[Gap]:
             location=project.contract_location("model", "sha256"),
             fix=f"If {model.artifact} is the model to ship, validate it again and record "
             f'`sha256 = "{actual}"`; otherwise restore the validated file.',
+        )
+    else:
+        yield Evidence(
+            subject=model.artifact,
+            message=f"{model.artifact} matches the contract's sha256 ({actual[:12]}…)",
+            location=project.location(path),
         )

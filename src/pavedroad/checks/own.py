@@ -10,7 +10,7 @@ from pathlib import Path
 from pavedroad.codeowners import CodeOwners, Rule, is_comparable, parse, same_owner
 from pavedroad.contract import ROLES, Owners
 from pavedroad.project import Project
-from pavedroad.registry import Family, Gap, SkipCheck
+from pavedroad.registry import Evidence, Family, Gap, SkipCheck
 
 family = Family("OWN", "Ownership", "Who answers for the model in production, and CODEOWNERS.")
 
@@ -56,7 +56,7 @@ def named_owners(owners: Owners, role: str) -> list[str]:
 
 
 @family.check("OWN001", "Every required role has a named owner", section="owners")
-def roles_named(project: Project) -> Iterator[Gap]:
+def roles_named(project: Project) -> Iterator[Gap | Evidence]:
     """Checks that each role in `[owners].required` (by default data_science and engineering,
     plus any role a base contract requires) is given a real name, address or handle.
 
@@ -74,7 +74,13 @@ def roles_named(project: Project) -> Iterator[Gap]:
     if owners is None:
         raise SkipCheck("no [owners] section")
     for role in owners.required:
-        if named_owners(owners, role):
+        named = named_owners(owners, role)
+        if named:
+            yield Evidence(
+                subject=role,
+                message=f"{role}: {', '.join(named)}",
+                location=project.contract_location("owners", role),
+            )
             continue
         given = owners.named(role)
         if given:
@@ -106,7 +112,7 @@ class _Coverage:
 
 
 @family.check("OWN002", "The contract's owners agree with CODEOWNERS", section="owners")
-def codeowners_agree(project: Project) -> Iterator[Gap]:
+def codeowners_agree(project: Project) -> Iterator[Gap | Evidence]:
     """Checks, where the repository has a CODEOWNERS file, that every owner the contract names as a
     @handle, @org/team, email or bare team name appears in it, and that the CODEOWNERS rule that
     owns the package's source names at least one of the contract's owners.
@@ -132,9 +138,9 @@ def codeowners_agree(project: Project) -> Iterator[Gap]:
         raise SkipCheck("the contract names no owners")
     codeowners = parse(project.text(path) or "")
     coverage = _coverage(project, codeowners)
-    yield from _missing_owners(project, path, codeowners, contract_owners, coverage)
+    yield from _owner_findings(project, path, codeowners, contract_owners, coverage)
     if coverage is not None:
-        yield from _package_gaps(project, path, coverage, list(contract_owners))
+        yield from _package_findings(project, path, coverage, list(contract_owners))
 
 
 def _contract_owners(owners: Owners) -> dict[str, list[str]]:
@@ -146,19 +152,21 @@ def _contract_owners(owners: Owners) -> dict[str, list[str]]:
     return found
 
 
-def _missing_owners(
+def _owner_findings(
     project: Project,
     path: Path,
     codeowners: CodeOwners,
     contract_owners: dict[str, list[str]],
     coverage: _Coverage | None,
-) -> Iterator[Gap]:
+) -> Iterator[Gap | Evidence]:
     rule = coverage.main_rule if coverage is not None else None
     shown = project.rel(path)
     for owner, roles in contract_owners.items():
         if not is_comparable(owner):
             continue  # a free-text name ("Alice Smith") cannot be spelt in CODEOWNERS
-        if any(same_owner(owner, theirs) for theirs in codeowners.owners):
+        found = _first_mention(codeowners, owner)
+        if found is not None:
+            yield _owner_evidence(project, path, owner, roles, *found)
             continue
         where = f" to the rule `{rule.pattern}` (line {rule.line})" if rule else ""
         yield Gap(
@@ -169,6 +177,27 @@ def _missing_owners(
             fix=f"Add {_spelling(owner)}{where} in {shown}, or correct [owners] if {owner} no "
             "longer answers for the model.",
         )
+
+
+def _first_mention(codeowners: CodeOwners, owner: str) -> tuple[Rule, str] | None:
+    """The first rule that names contract `owner`, and how it spells the owner there."""
+    for rule in codeowners.rules:
+        for theirs in rule.owners:
+            if same_owner(owner, theirs):
+                return rule, theirs
+    return None
+
+
+def _owner_evidence(
+    project: Project, path: Path, owner: str, roles: list[str], rule: Rule, theirs: str
+) -> Evidence:
+    location = project.location(path, rule.line)
+    spelt = f" as {theirs}" if theirs != owner else ""
+    return Evidence(
+        subject=owner,
+        message=f"{owner} ({', '.join(roles)}) is named{spelt} in {location}",
+        location=location,
+    )
 
 
 def _spelling(owner: str) -> str:
@@ -192,6 +221,44 @@ def _coverage(project: Project, codeowners: CodeOwners) -> _Coverage | None:
 def _package_files(project: Project, directory: Path) -> list[Path]:
     resolved = directory.resolve()
     return [p for p in project.source_files if p.resolve().is_relative_to(resolved)]
+
+
+def _package_findings(
+    project: Project, path: Path, coverage: _Coverage, contract_owners: list[str]
+) -> Iterator[Gap | Evidence]:
+    """A gap per group of files whose rules name no contract owner, else one row of evidence."""
+    gaps = list(_package_gaps(project, path, coverage, contract_owners))
+    yield from gaps
+    if not gaps and coverage.by_rules:
+        yield _package_evidence(project, path, coverage)
+
+
+def _package_evidence(project: Project, path: Path, coverage: _Coverage) -> Evidence:
+    rules = sorted({rule for group in coverage.by_rules for rule in group}, key=lambda r: r.line)
+    where = f"{project.rel(path)}:{_spans([rule.line for rule in rules])}"
+    if len(rules) == 1:
+        message = f"`{rules[0].pattern}` ({where}) gives {coverage.package} to "
+        message += ", ".join(rules[0].owners)
+    else:
+        files = sum(len(group) for group in coverage.by_rules.values())
+        message = f"all {files} files of {coverage.package} have a contract owner ({where})"
+    main = coverage.main_rule
+    return Evidence(
+        subject=coverage.package,
+        message=message,
+        location=project.location(path, main.line if main else None),
+    )
+
+
+def _spans(numbers: list[int]) -> str:
+    """`[2, 3, 4, 7]` -> `2-4, 7`: the rule lines of a long CODEOWNERS file stay one short line."""
+    spans: list[list[int]] = []
+    for number in sorted(numbers):
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
 def _package_gaps(

@@ -13,7 +13,7 @@ from packaging.version import InvalidVersion, Version
 
 from pavedroad import pyast
 from pavedroad.project import Project
-from pavedroad.registry import Family, Gap, SkipCheck
+from pavedroad.registry import Evidence, Family, Gap, SkipCheck
 from pavedroad.results import Location
 from pavedroad.tomlpos import locate
 
@@ -33,7 +33,7 @@ _ENTRY_POINT = re.compile(
 
 
 @family.check("PKG001", "The package exists and imports from its layout", section="package")
-def package_exists(project: Project) -> Iterator[Gap]:
+def package_exists(project: Project) -> Iterator[Gap | Evidence]:
     """Checks that the package named by `[package].name` is where its layout puts it:
     `src/<name>/__init__.py` when the project has a `src/` folder, `<name>/__init__.py` at the
     root otherwise (a single module `<name>.py` also counts).
@@ -54,9 +54,13 @@ def package_exists(project: Project) -> Iterator[Gap]:
         raise SkipCheck("the contract has no [package] section")
     name = package.name
     base = project.source_roots[0]
-    if _has_exact(base, f"{name}.py") or (
-        _has_exact(base, name) and _has_exact(base / name, "__init__.py")
-    ):
+    found = _package_file(base, name)
+    if found is not None:
+        yield Evidence(
+            subject=name,
+            message=f"{name} imports from {project.rel(found)}",
+            location=project.location(found),
+        )
         return
     expected = project.rel(base / name)
     location = project.contract_location("package", "name")
@@ -69,6 +73,15 @@ def package_exists(project: Project) -> Iterator[Gap]:
         )
         return
     yield _missing_package(project, name, expected, location)
+
+
+def _package_file(base: Path, name: str) -> Path | None:
+    """The file `import <name>` runs from `base`: the module, or the package's __init__.py."""
+    if _has_exact(base, f"{name}.py"):
+        return base / f"{name}.py"
+    if _has_exact(base, name) and _has_exact(base / name, "__init__.py"):
+        return base / name / "__init__.py"
+    return None
 
 
 def _has_exact(folder: Path, name: str) -> bool:
@@ -139,7 +152,7 @@ class _Field:
 
 
 @family.check("PKG002", "pyproject.toml declares name, version and requires-python")
-def pyproject_metadata(project: Project) -> Iterator[Gap]:
+def pyproject_metadata(project: Project) -> Iterator[Gap | Evidence]:
     """Checks that `pyproject.toml` exists, parses, and its `[project]` table has a `name`, a
     `version` (or "version" in `dynamic`) and a `requires-python`.
 
@@ -170,15 +183,25 @@ def pyproject_metadata(project: Project) -> Iterator[Gap]:
     table = data.get("project")
     if not isinstance(table, dict):
         table = {}
-    for field in _required_fields(project):
-        problem = _field_problem(table, field.key)
-        if problem is not None:
-            yield Gap(
-                subject=f"project.{field.key}",
-                message=f"pyproject.toml: {problem}",
-                location=project.location(path, locate(text, ("project", field.key))),
-                fix=field.fix,
-            )
+    gaps = [
+        Gap(
+            subject=f"project.{field.key}",
+            message=f"pyproject.toml: {problem}",
+            location=project.location(path, locate(text, ("project", field.key))),
+            fix=field.fix,
+        )
+        for field in _required_fields(project)
+        if (problem := _field_problem(table, field.key)) is not None
+    ]
+    yield from gaps
+    if not gaps:
+        version = table.get("version", "(version dynamic)")
+        yield Evidence(
+            subject="pyproject.toml",
+            message=f"pyproject.toml: {table['name']} {version}, "
+            f"requires-python {table['requires-python']}",
+            location=project.location(path, locate(text, ("project",))),
+        )
 
 
 def _unparseable(project: Project, path: Path) -> Gap:
@@ -255,7 +278,7 @@ class _EntryPoint:
 
 
 @family.check("PKG003", "Every declared entry point resolves", requires=("PKG001",))
-def entry_points_resolve(project: Project) -> Iterator[Gap]:
+def entry_points_resolve(project: Project) -> Iterator[Gap | Evidence]:
     """Checks, without importing anything, that each entry point in `[package].entry_points`,
     `[project.scripts]` and `[project.gui-scripts]` names a module of the project that defines
     the name at top level (a def, a class, an assignment, or an import that binds it).
@@ -274,9 +297,7 @@ def entry_points_resolve(project: Project) -> Iterator[Gap]:
     if not declared:
         raise SkipCheck("no entry points declared")
     for entry in declared:
-        gap = _entry_point_gap(project, entry)
-        if gap is not None:
-            yield gap
+        yield _entry_point_finding(project, entry)
 
 
 def _declared_entry_points(project: Project) -> list[_EntryPoint]:
@@ -301,7 +322,7 @@ def _declared_entry_points(project: Project) -> list[_EntryPoint]:
     return list(found.values())
 
 
-def _entry_point_gap(project: Project, entry: _EntryPoint) -> Gap | None:
+def _entry_point_finding(project: Project, entry: _EntryPoint) -> Gap | Evidence:
     reference = entry.value.split("[", 1)[0].strip()  # drop `[extras]`
     match = _ENTRY_POINT.match(reference)
     if match is None:
@@ -312,10 +333,24 @@ def _entry_point_gap(project: Project, entry: _EntryPoint) -> Gap | None:
             fix="Write the entry point as `package.module:function`.",
         )
     try:
-        pyast.resolve_reference(project, reference)
+        binding = pyast.resolve_reference(project, reference)
     except pyast.Unresolved as error:
         return _unresolved_gap(project, entry, match["module"], error)
-    return None
+    return _resolved_evidence(project, entry, binding)
+
+
+def _resolved_evidence(project: Project, entry: _EntryPoint, binding: pyast.Binding) -> Evidence:
+    """Where the entry point's name is bound: its definition, or the import that brings it in."""
+    if isinstance(binding, pyast.Definition):
+        location = project.location(binding.path, binding.line)
+        seen = f"is defined at {location}"
+    elif isinstance(binding, pyast.External):
+        location = project.location(binding.path, binding.line)
+        seen = f"is {binding.qualname}, imported from outside the project at {location}"
+    else:
+        location = project.location(binding.path)
+        seen = f"is the module {binding.dotted} ({location})"
+    return Evidence(subject=entry.value, message=f"{entry.value} {seen}", location=location)
 
 
 def _unresolved_gap(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from pavedroad import pyast
 from pavedroad.project import Project
-from pavedroad.registry import Family, Gap, SkipCheck
+from pavedroad.registry import Evidence, Family, Gap, SkipCheck
 
 family = Family(
     "SCH",
@@ -113,7 +113,7 @@ def _unresolved_gap(project: Project, schema: Schema, error: pyast.Unresolved) -
 
 
 @family.check("SCH001", "The input and output schemas are typed schema classes", section="model")
-def schemas_resolve(project: Project) -> Iterator[Gap]:
+def schemas_resolve(project: Project) -> Iterator[Gap | Evidence]:
     """Checks, without importing anything, that `[model].input_schema` and `output_schema` name a
     class of the project that is a Pydantic model (directly or through project base classes), a
     dataclass, or a TypedDict.
@@ -145,6 +145,19 @@ def schemas_resolve(project: Project) -> Iterator[Gap]:
                 fix=f"Derive {cls.qualname} from pydantic.BaseModel (or decorate it with "
                 "@dataclass, or derive it from TypedDict) and annotate each field.",
             )
+        else:
+            yield Evidence(
+                subject=schema.subject,
+                message=f"{schema.key}: {_named(schema, cls)} is {kind.value}",
+                location=project.location(cls.path, cls.line),
+            )
+
+
+def _named(schema: Schema, cls: pyast.Definition) -> str:
+    """The contract's reference, and the class it names when that is a re-export or alias."""
+    if cls.reference == schema.reference:
+        return schema.reference
+    return f"{schema.reference} ({cls.reference})"
 
 
 def _bases_text(cls: pyast.Definition) -> str:
@@ -158,7 +171,7 @@ def _bases_text(cls: pyast.Definition) -> str:
 
 
 @family.check("SCH002", "Every schema field has a type", section="model", requires=("SCH001",))
-def schema_fields_typed(project: Project) -> Iterator[Gap]:
+def schema_fields_typed(project: Project) -> Iterator[Gap | Evidence]:
     """Checks that each schema declares at least one field and that every field has a type
     annotation, including fields inherited from the project's base classes.
 
@@ -190,9 +203,23 @@ def schema_fields_typed(project: Project) -> Iterator[Gap]:
                 location=project.location(cls.path, cls.line),
                 fix=f"Declare each field of {cls.qualname} with its type, e.g. `tenure_months: int`.",
             )
-        for field in fields.values():
-            if not field.annotated:
-                yield _unannotated_gap(project, schema, cls, field, kind)
+        unannotated = [field for field in fields.values() if not field.annotated]
+        for field in unannotated:
+            yield _unannotated_gap(project, schema, cls, field, kind)
+        if fields and not unannotated:
+            yield Evidence(
+                subject=schema.subject,
+                message=f"{schema.key}: {_named(schema, cls)} {_fields_text(cls, fields)}",
+                location=project.location(cls.path, cls.line),
+            )
+
+
+def _fields_text(cls: pyast.Definition, fields: dict[str, SchemaField]) -> str:
+    """`has 8 fields (2 inherited), all annotated`."""
+    count = len(fields)
+    inherited = sum(1 for field in fields.values() if field.owner != cls)
+    extra = f" ({inherited} inherited)" if inherited else ""
+    return f"has {count} field{'s' if count != 1 else ''}{extra}, all annotated"
 
 
 def _unannotated_gap(
