@@ -16,7 +16,16 @@ Tree = Callable[[Mapping[str, str]], Path]
 def failures(root: Path, check_id: str) -> list[Result]:
     results = results_of(root, check_id)
     assert all(r.status in (Status.FAIL, Status.PASS) for r in results), results
-    return [r for r in results if r.status is Status.FAIL]
+    failing = [r for r in results if r.status is Status.FAIL]
+    passing = {r.subject for r in results if r.status is Status.PASS}
+    assert not passing & {r.subject for r in failing}, "evidence for a subject with a gap"
+    return failing
+
+
+def evidence(root: Path, check_id: str) -> list[tuple[str | None, str, str]]:
+    """The passing rows: (subject, message, location)."""
+    results = results_of(root, check_id)
+    return [(r.subject, r.message, str(r.location)) for r in results if r.status is Status.PASS]
 
 
 # -- CFG001 ------------------------------------------------------------------------------------
@@ -25,13 +34,66 @@ def failures(root: Path, check_id: str) -> list[Result]:
 def test_cfg001_passes_through_aliases_settings_classes_and_a_broken_file() -> None:
     # pass/ reads through pydantic-settings (prefix, inherited prefix, alias), `from os import
     # environ as env`, `import os as system`, and holds a file that does not parse.
-    (result,) = results_of(FIXTURES / "cfg001" / "pass", "CFG001")
-    assert result.status is Status.PASS
+    results = results_of(FIXTURES / "cfg001" / "pass", "CFG001")
+    assert {r.status for r in results} == {Status.PASS}
+    via = "via pydantic-settings field"
+    assert evidence(FIXTURES / "cfg001" / "pass", "CFG001") == [
+        (
+            "CHURN_MODEL_PATH",
+            f"CHURN_MODEL_PATH is read at src/churn/settings.py:11 {via} Settings.model_path",
+            "src/churn/settings.py:11",
+        ),
+        (
+            "CHURN_THRESHOLD",
+            f"CHURN_THRESHOLD is read at src/churn/settings.py:12 {via} Settings.threshold",
+            "src/churn/settings.py:12",
+        ),
+        (
+            "CHURN_API_KEY",
+            f"CHURN_API_KEY is read at src/churn/settings.py:18 {via} ServingSettings.token",
+            "src/churn/settings.py:18",
+        ),
+        (
+            "CHURN_LOG_LEVEL",
+            "CHURN_LOG_LEVEL is read at src/churn/logs.py:8 via os.environ.get()",
+            "src/churn/logs.py:8",
+        ),
+        (
+            "CHURN_BATCH_SIZE",
+            "CHURN_BATCH_SIZE is read at src/churn/batch.py:7 via os.getenv()",
+            "src/churn/batch.py:7",
+        ),
+    ]
+
+
+def test_cfg001_evidence_counts_every_place_that_reads_the_variable(tree: Tree) -> None:
+    root = tree(
+        {
+            "handoff.toml": '[config]\nenv = ["APP_MODE"]\n',
+            "src/app/cli.py": "import os\n\nMODE = os.getenv('APP_MODE')\n",
+            "src/app/serve.py": "import os\nos.environ['APP_MODE']\nos.environ.get('APP_MODE')\n",
+            "tests/test_mode.py": "import os\nos.getenv('APP_MODE')\n",  # tests are not counted
+        }
+    )
+    assert evidence(root, "CFG001") == [
+        (
+            "APP_MODE",
+            "APP_MODE is read in 3 places in 2 files, first at src/app/cli.py:3 via os.getenv()",
+            "src/app/cli.py:3",
+        )
+    ]
 
 
 def test_cfg001_reports_each_unread_variable_with_what_came_close() -> None:
     gaps = failures(FIXTURES / "cfg001" / "fail-unread", "CFG001")
     assert [g.subject for g in gaps] == ["CHURN_THRESHOLD", "CHURN_RETRIES"]
+    assert evidence(FIXTURES / "cfg001" / "fail-unread", "CFG001") == [
+        (
+            "CHURN_MODEL_PATH",
+            "CHURN_MODEL_PATH is read at src/churn/model.py:5 via os.getenv()",
+            "src/churn/model.py:5",
+        )
+    ]
     assert {str(g.location) for g in gaps} == {"handoff.toml:5"}
     threshold, retries = gaps
     assert threshold.message == (
@@ -72,12 +134,31 @@ def test_cfg001_is_skipped_without_a_config_section(tree: Tree) -> None:
 
 
 def test_cfg002_passes_with_the_readme_and_docs_together() -> None:
-    (result,) = results_of(FIXTURES / "cfg002" / "pass", "CFG002")
-    assert result.status is Status.PASS
+    results = results_of(FIXTURES / "cfg002" / "pass", "CFG002")
+    assert {r.status for r in results} == {Status.PASS}
+    assert evidence(FIXTURES / "cfg002" / "pass", "CFG002") == [
+        ("CHURN_MODEL_PATH", "CHURN_MODEL_PATH is documented in README.md:5", "README.md:5"),
+        (
+            "CHURN_THRESHOLD",
+            "CHURN_THRESHOLD is documented in docs/operations.md:3",
+            "docs/operations.md:3",
+        ),
+    ]
+
+
+def test_cfg002_evidence_is_the_first_whole_word_mention(tree: Tree) -> None:
+    readme = "# App\n\nSet APP_MODE_EXTRA for tracing.\n\n## Configuration\n\n- `APP_MODE`: dev or prod\n"
+    root = tree({"handoff.toml": '[config]\nenv = ["APP_MODE"]\n', "README.md": readme})
+    assert evidence(root, "CFG002") == [
+        ("APP_MODE", "APP_MODE is documented in README.md:7", "README.md:7")
+    ]
 
 
 def test_cfg002_a_longer_name_does_not_document_a_shorter_one() -> None:
     (gap,) = failures(FIXTURES / "cfg002" / "fail-undocumented", "CFG002")
+    assert evidence(FIXTURES / "cfg002" / "fail-undocumented", "CFG002") == [
+        ("CHURN_MODEL_PATH", "CHURN_MODEL_PATH is documented in README.md:5", "README.md:5")
+    ]
     assert gap.subject == "CHURN_THRESHOLD"
     assert gap.message == (
         "CHURN_THRESHOLD is declared in [config].env but not documented in README.md"
@@ -100,16 +181,64 @@ def test_cfg002_without_any_document(tree: Tree) -> None:
 
 
 def test_cfg003_passes_with_machine_variables_dynamic_names_tests_and_a_broken_file() -> None:
-    (result,) = results_of(FIXTURES / "cfg003" / "pass", "CFG003")
-    assert result.status is Status.PASS
+    results = results_of(FIXTURES / "cfg003" / "pass", "CFG003")
+    assert {r.status for r in results} == {Status.PASS}
+    via = "via pydantic-settings field Settings"
+    assert evidence(FIXTURES / "cfg003" / "pass", "CFG003") == [
+        (
+            "CHURN_MODEL_PATH",
+            "CHURN_MODEL_PATH is declared in [config].env and read at "
+            f"src/churn/settings.py:8 {via}.model_path",
+            "handoff.toml:2",
+        ),
+        (
+            "CHURN_THRESHOLD",
+            "CHURN_THRESHOLD is declared in [config].env and read at "
+            f"src/churn/settings.py:9 {via}.threshold",
+            "handoff.toml:2",
+        ),
+    ]
+
+
+def test_cfg003_evidence_points_at_the_declaration_of_each_variable_read(tree: Tree) -> None:
+    # In the order the code reads them; each at [config].env (tomlpos gives an array's key line).
+    root = tree(
+        {
+            "handoff.toml": '[config]\nenv = [\n  "APP_MODE",\n  "APP_UNUSED",\n  "APP_PORT",\n]\n',
+            "src/app.py": "import os\nos.getenv('APP_PORT')\nos.getenv('APP_MODE')\n",
+        }
+    )
+    assert evidence(root, "CFG003") == [
+        (
+            "APP_PORT",
+            "APP_PORT is declared in [config].env and read at src/app.py:2 via os.getenv()",
+            "handoff.toml:2",
+        ),
+        (
+            "APP_MODE",
+            "APP_MODE is declared in [config].env and read at src/app.py:3 via os.getenv()",
+            "handoff.toml:2",
+        ),
+    ]
+
+
+def test_cfg003_code_that_reads_no_setting_says_so(tree: Tree) -> None:
+    root = tree(
+        {"handoff.toml": "[config]\nenv = []\n", "src/app.py": "import os\nos.getenv('HOME')\n"}
+    )
+    assert evidence(root, "CFG003") == [
+        (None, "production code reads no configuration from the environment", "None")
+    ]
 
 
 def test_cfg003_one_gap_per_undeclared_variable_at_its_first_read() -> None:
-    gaps = failures(FIXTURES / "cfg003" / "fail-undeclared", "CFG003")
+    root = FIXTURES / "cfg003" / "fail-undeclared"
+    gaps = failures(root, "CFG003")
     assert [(g.subject, str(g.location)) for g in gaps] == [
         ("CHURN_DEBUG_SAMPLE", "src/churn/features.py:3"),
         ("CHURN_CACHE_DIR", "src/churn/model.py:12"),
     ]
+    assert [subject for subject, _, _ in evidence(root, "CFG003")] == ["CHURN_MODEL_PATH"]
     debug, cache = gaps
     assert debug.message == (
         "CHURN_DEBUG_SAMPLE is read by the code but not declared in [config].env: read in 3 "
@@ -149,7 +278,7 @@ def test_cfg003_declared_names_match_settings_case_insensitively(tree: Tree) -> 
         }
     )
     (result,) = results_of(root, "CFG003")
-    assert result.status is Status.PASS
+    assert (result.status, result.subject) == (Status.PASS, "CHURN_MODEL_PATH")
 
 
 def test_cfg003_a_waiver_accepts_one_variable(tree: Tree) -> None:

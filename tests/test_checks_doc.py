@@ -22,6 +22,51 @@ def _doc(tree: Tree, key: str, value: str, files: Mapping[str, str]) -> Result:
     return result
 
 
+@pytest.mark.parametrize(
+    ("fixture", "check_id", "subject", "message", "location"),
+    [
+        (
+            "doc001/pass",
+            "DOC001",
+            "README.md#resource-requirements",
+            "README.md#resource-requirements: 52 words",
+            "README.md:5",
+        ),
+        (
+            "doc001/pass-whole-file",
+            "DOC001",
+            "docs/RESOURCES.md",
+            "docs/RESOURCES.md: 19 words",
+            "docs/RESOURCES.md",
+        ),
+        (
+            "doc002/pass",
+            "DOC002",
+            "README.md#failure-modes",
+            "README.md#failure-modes: 28 words",
+            "README.md:17",
+        ),
+        (
+            "doc002/pass-rst",
+            "DOC002",
+            "docs/operations.rst#failure-modes",
+            "docs/operations.rst#failure-modes: 34 words",
+            "docs/operations.rst:6",
+        ),
+    ],
+)
+def test_the_evidence_is_the_section_its_heading_line_and_its_word_count(
+    fixture: str, check_id: str, subject: str, message: str, location: str
+) -> None:
+    [result] = results_of(FIXTURES / fixture, check_id)
+    assert (result.status, result.subject, result.message, str(result.location)) == (
+        Status.PASS,
+        subject,
+        message,
+        location,
+    )
+
+
 @pytest.mark.parametrize("key", ["resources", "failure_modes"])
 def test_a_missing_file_points_at_the_contract_key(tree: Tree, key: str) -> None:
     result = _doc(tree, key, "docs/ops.md#limits", {"README.md": REAL})
@@ -82,6 +127,22 @@ def test_a_section_with_real_content_under_a_sub_heading_passes(tree: Tree) -> N
     readme = f"## Resource requirements\n\n### Memory\n\n{REAL}\n## Next\n"
     result = _doc(tree, "resources", "README.md#resource-requirements", {"README.md": readme})
     assert result.status is Status.PASS
+    # The sub-heading is not counted, the sentence is: 12 words.
+    assert result.message == "README.md#resource-requirements: 12 words"
+    assert result.location == Location(path="README.md", line=1)
+
+
+def test_the_evidence_names_the_heading_by_its_anchor_when_the_contract_spells_it_out(
+    tree: Tree,
+) -> None:
+    readme = f"# Ops\n\n## Resource Requirements\n\n{REAL}"
+    result = _doc(tree, "resources", "README.md#Resource Requirements", {"README.md": readme})
+    assert (result.status, result.subject, result.message, result.location) == (
+        Status.PASS,
+        "README.md#Resource Requirements",
+        "README.md#resource-requirements: 12 words",
+        Location(path="README.md", line=3),
+    )
 
 
 def test_the_section_ends_at_the_next_heading_of_its_level(tree: Tree) -> None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
 from helpers import FIXTURES, check_project, results_of
 
-from pavedroad.results import Location, Status
+from pavedroad.results import Location, Result, Status
 
 Tree = Callable[[Mapping[str, str]], Path]
+# pytest's own final line, as `-q` prints it; the duration varies from run to run.
+PASSED_IN = r"\d+\.\d+s"
 
 PRICES = """def net(gross, rate):
     if rate < 0:
@@ -31,7 +34,35 @@ def _project(contract: str, **files: str) -> dict[str, str]:
     }
 
 
+def _rows(results: list[Result]) -> list[tuple[Status, str | None, str, str]]:
+    return [(r.status, r.subject, r.message, str(r.location)) for r in results]
+
+
 # -- TST001 ----------------------------------------------------------------------------------
+
+
+def test_tst001_evidence_counts_the_test_files_and_functions() -> None:
+    assert _rows(results_of(FIXTURES / "tst001" / "pass", "TST001")) == [
+        (Status.PASS, "tests/", "1 test file defines 3 test functions (tests/)", "tests")
+    ]
+
+
+def test_tst001_evidence_counts_methods_and_names_each_folder_with_tests(tree: Tree) -> None:
+    cases = (
+        "import unittest\n\n\nclass VatCase(unittest.TestCase):\n"
+        "    def test_a(self):\n        pass\n\n    def test_b(self):\n        pass\n"
+    )
+    root = tree(
+        {
+            "handoff.toml": "",
+            "tests/test_vat.py": cases,
+            "tests/conftest.py": "def helper():\n    return 1\n",  # no test: not counted
+            "src/prices/test_rounding.py": "def test_round():\n    pass\n",
+        }
+    )
+    assert _rows(results_of(root, "TST001")) == [
+        (Status.PASS, "tests/", "2 test files define 3 test functions (src/, tests/)", "tests")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -46,7 +77,11 @@ def _project(contract: str, **files: str) -> dict[str, str]:
 )
 def test_tst001_recognises_the_ways_pytest_collects_tests(tree: Tree, test_file: str) -> None:
     root = tree({"handoff.toml": "", "tests/test_vat.py": test_file})
-    assert [r.status for r in results_of(root, "TST001")] == [Status.PASS]
+    [result] = results_of(root, "TST001")
+    assert (result.status, result.message) == (
+        Status.PASS,
+        "1 test file defines 1 test function (tests/)",
+    )
 
 
 @pytest.mark.parametrize(
@@ -77,6 +112,31 @@ def test_tst001_without_any_test_file_names_the_package_in_the_fix(tree: Tree) -
 
 
 # -- TST002 ----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("fixture", "command"),
+    [("pass", "pytest -q"), ("pass-python-m", "python -m pytest -q tests")],
+)
+def test_tst002_evidence_is_pytests_own_summary_at_the_command(fixture: str, command: str) -> None:
+    [result] = results_of(FIXTURES / "tst002" / fixture, "TST002")
+    assert (result.status, result.subject) == (Status.PASS, command)
+    assert re.fullmatch(rf"`{re.escape(command)}` passed: 3 passed in {PASSED_IN}", result.message)
+    assert result.location == Location(path="handoff.toml", line=5)
+
+
+@pytest.mark.slow
+def test_tst002_evidence_without_a_pytest_summary_is_the_exit_code(tree: Tree) -> None:
+    case = (
+        "import unittest\n\nfrom prices.vat import net\n\n\nclass NetCase(unittest.TestCase):\n"
+        "    def test_net(self):\n        self.assertEqual(net(120, 0.2), 100)\n"
+    )
+    command = "python -m unittest discover -s tests"
+    root = tree(_project(f'[tests]\ncommand = "{command}"\n', **{"tests/test_vat.py": case}))
+    assert _rows(results_of(root, "TST002")) == [
+        (Status.PASS, command, f"`{command}` passed: exit 0", "handoff.toml:2")
+    ]
 
 
 @pytest.mark.slow
@@ -152,10 +212,27 @@ def test_tst002_to_tst004_share_one_run_of_the_command(
         "TST003": Status.PASS,
         "TST004": Status.PASS,
     }
+    # The evidence of all three comes from that one run.
+    messages = {r.id: r.message for r in verdict.results}
+    assert re.fullmatch(rf"`pytest -q` passed: 2 passed in {PASSED_IN}", messages["TST002"])
+    assert messages["TST003"] == "total coverage 75% of src/ (minimum 10%)"
+    assert messages["TST004"] == "src/prices/vat.py: 75% covered (minimum 10%)"
     assert log.read_text(encoding="utf-8") == "run\n"
 
 
 # -- TST003 ----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_tst003_evidence_is_the_total_what_it_measured_and_the_minimum() -> None:
+    assert _rows(results_of(FIXTURES / "tst003" / "pass", "TST003")) == [
+        (
+            Status.PASS,
+            "coverage",
+            "total coverage 100% of src/pricing/ (minimum 90%)",
+            "handoff.toml:6",
+        )
+    ]
 
 
 @pytest.mark.slow
@@ -185,6 +262,34 @@ def test_tst003_tests_that_never_import_the_package(tree: Tree) -> None:
 
 
 # -- TST004 ----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_tst004_evidence_is_one_row_per_core_file_at_that_file() -> None:
+    assert _rows(results_of(FIXTURES / "tst004" / "pass", "TST004")) == [
+        (
+            Status.PASS,
+            "src/pricing/rules.py",
+            "src/pricing/rules.py: 100% covered (minimum 80%)",
+            "src/pricing/rules.py",
+        )
+    ]
+
+
+@pytest.mark.slow
+def test_tst004_covered_and_uncovered_core_files_side_by_side(tree: Tree) -> None:
+    contract = (
+        '[tests]\ncoverage_min = 50\ncore_paths = ["src/prices/vat.py", "src/prices/fx.py"]\n'
+    )
+    root = tree(_project(contract, **{"src/prices/fx.py": "RATE = 1.1\n"}))
+    assert [(r.status, r.subject, r.message) for r in results_of(root, "TST004")] == [
+        (Status.PASS, "src/prices/vat.py", "src/prices/vat.py: 75% covered (minimum 50%)"),
+        (
+            Status.FAIL,
+            "src/prices/fx.py",
+            "core path src/prices/fx.py never ran during the tests (0% covered)",
+        ),
+    ]
 
 
 @pytest.mark.slow

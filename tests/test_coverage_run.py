@@ -14,6 +14,7 @@ from pavedroad.coverage_run import (
     CoverageRun,
     has_pytest_config,
     parse_failures,
+    parse_summary,
     run_tests,
 )
 
@@ -52,6 +53,8 @@ def test_pytest_runs_under_coverage_and_reports_missing_lines(tree: Tree) -> Non
     ops = run.files[(root / "src" / "calc" / "ops.py").resolve()]
     assert (ops.statements, ops.missing, ops.missing_text) == (6, (6, 7, 8), "6-8")
     assert run.total == pytest.approx(50.0)
+    summary = run.summary()
+    assert summary is not None and summary.startswith("1 passed in ")
     assert _files(root) == before, "the run wrote into the project"
 
 
@@ -186,6 +189,26 @@ def test_parse_failures_reads_pytests_short_summary() -> None:
         ("ERROR", "tests/test_b.py", "ModuleNotFoundError: No module named 'churn'"),
         ("FAILED", "tests/test_c.py::TestK::test_y", None),
     ]
+
+
+@pytest.mark.parametrize(
+    ("output", "summary"),
+    [
+        ("...\n3 passed in 0.12s\n", "3 passed in 0.12s"),
+        (
+            "=== 1 failed, 2 passed, 1 warning in 1.05s ===\n",
+            "1 failed, 2 passed, 1 warning in 1.05s",
+        ),
+        ("35 passed in 65.20s (0:01:05)\n", "35 passed in 65.20s (0:01:05)"),
+        ("\x1b[32m\x1b[1m2 passed\x1b[0m\x1b[32m in 0.01s\x1b[0m\n", "2 passed in 0.01s"),
+        ("=== no tests ran in 0.01s ===\n", "no tests ran in 0.01s"),
+        ("1 passed in 0.1s\nmake: ok\n2 passed in 0.2s\n", "2 passed in 0.2s"),  # the last
+        ("Ran 3 tests in 0.001s\n\nOK\n", None),  # unittest's is not pytest's
+        ("test passed in CI\n", None),
+    ],
+)
+def test_parse_summary_reads_pytests_final_line(output: str, summary: str | None) -> None:
+    assert parse_summary(output) == summary
 
 
 @pytest.mark.parametrize(

@@ -44,6 +44,12 @@ _PYTEST = frozenset({"pytest", "py.test"})
 _ENV_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 # A node id has no spaces outside its [parameters], which may hold anything, even " - ".
 _SUMMARY_LINE = re.compile(r"^(FAILED|ERROR) ([^\s\[]+(?:\[.*?\](?=$| - ))?)(?: - (.*))?$")
+# pytest's last line, bare under -q or between `=` rules: "3 passed, 1 warning in 0.12s".
+_FINAL_LINE = re.compile(
+    r"^(?:=+ )?((?:no tests ran|\d+ \w+(?:, \d+ \w+)*)"
+    r" in \d+(?:\.\d+)?s(?: \([\d:]+\))?)(?: =+)?$"
+)
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # `--color=yes` in a project's addopts colours the lines
 # Options that say where pytest's configuration and rootdir are; when the user gives them, ours
 # would contradict theirs.
 _PYTEST_PLACEMENT = ("-c", "--config-file", "--rootdir", "--confcutdir", "--inifile")
@@ -101,6 +107,9 @@ class CoverageRun:
     def failures(self) -> list[Failure]:
         return parse_failures(self.output)
 
+    def summary(self) -> str | None:
+        return parse_summary(self.output)
+
     def tail(self, count: int = OUTPUT_TAIL_LINES) -> list[str]:
         """The last non-empty lines of the output: where a runner says why it stopped."""
         return [line for line in self.output.splitlines() if line.strip()][-count:]
@@ -116,6 +125,17 @@ def parse_failures(output: str) -> list[Failure]:
         if match:
             kind, name, reason = match.groups()
             found.append(Failure(kind, name, reason or _first_error_line(lines, name)))
+    return found
+
+
+def parse_summary(output: str) -> str | None:
+    """pytest's own final count of what ran ("35 passed in 1.21s"), or None when the output has
+    none (another runner, or `-qq`). The last one wins: a suite may run pytest more than once."""
+    found = None
+    for line in output.splitlines():
+        match = _FINAL_LINE.match(_ANSI.sub("", line).strip())
+        if match:
+            found = match.group(1)
     return found
 
 

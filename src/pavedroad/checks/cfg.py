@@ -9,7 +9,8 @@ from pathlib import Path
 
 from pavedroad.envreads import EnvRead, env_reads
 from pavedroad.project import Project
-from pavedroad.registry import Family, Gap, SkipCheck
+from pavedroad.registry import Evidence, Family, Gap, SkipCheck
+from pavedroad.results import Location
 
 family = Family(
     "CFG",
@@ -90,7 +91,7 @@ def declared(project: Project) -> list[str]:
 
 
 @family.check("CFG001", "Every declared setting is read by the code", section="config")
-def declared_are_read(project: Project) -> Iterator[Gap]:
+def declared_are_read(project: Project) -> Iterator[Gap | Evidence]:
     """Checks that each variable in `[config].env` is read somewhere in production code: through
     `os.environ`, `os.getenv`, or a pydantic-settings class (env_prefix + field name, or alias).
 
@@ -108,7 +109,13 @@ def declared_are_read(project: Project) -> Iterator[Gap]:
     reads = production_reads(project)
     unparsed = _unparsed(project)
     for variable in variables:
-        if any(read.reads(variable) for read in reads):
+        found = [read for read in reads if read.reads(variable)]
+        if found:
+            yield Evidence(
+                subject=variable,
+                message=f"{variable} is {_places(project, found)}",
+                location=project.location(found[0].path, found[0].line),
+            )
             continue
         notes = [
             *_near_misses(project, variable, reads),
@@ -156,7 +163,7 @@ def _unparsed(project: Project) -> str:
 
 
 @family.check("CFG002", "Every declared setting is documented", section="config")
-def declared_are_documented(project: Project) -> Iterator[Gap]:
+def declared_are_documented(project: Project) -> Iterator[Gap | Evidence]:
     """Checks that each variable in `[config].env` is named in the README or in a document under
     docs/.
 
@@ -170,11 +177,17 @@ def declared_are_documented(project: Project) -> Iterator[Gap]:
     default, its unit or format, and an example value.
     """
     variables = declared(project)
-    texts = [text for path in project.doc_files if (text := project.text(path)) is not None]
+    texts = [(path, text) for path in project.doc_files if (text := project.text(path)) is not None]
     where = _doc_places(project)
     for variable in variables:
-        word = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(variable)}(?![A-Za-z0-9_])")
-        if any(word.search(text) for text in texts):
+        mention = _first_mention(texts, variable)
+        if mention is not None:
+            path, line = mention
+            yield Evidence(
+                subject=variable,
+                message=f"{variable} is documented in {project.rel(path)}:{line}",
+                location=project.location(path, line),
+            )
             continue
         yield Gap(
             subject=variable,
@@ -183,6 +196,16 @@ def declared_are_documented(project: Project) -> Iterator[Gap]:
             fix=f"Describe {variable} in {_readme(project)} under a Configuration heading: what it "
             "controls, its default and an example value.",
         )
+
+
+def _first_mention(texts: list[tuple[Path, str]], variable: str) -> tuple[Path, int] | None:
+    """The first document, and its line, that names `variable` as a whole word."""
+    word = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(variable)}(?![A-Za-z0-9_])")
+    for path, text in texts:
+        match = word.search(text)
+        if match:
+            return path, text.count("\n", 0, match.start()) + 1
+    return None
 
 
 def _doc_places(project: Project) -> str:
@@ -198,7 +221,7 @@ def _readme(project: Project) -> str:
 
 
 @family.check("CFG003", "Every setting the code reads is declared", section="config")
-def reads_are_declared(project: Project) -> Iterator[Gap]:
+def reads_are_declared(project: Project) -> Iterator[Gap | Evidence]:
     """Checks that each environment variable production code reads is declared in `[config].env`.
     Machine and session variables (HOME, PATH, TMPDIR, LANG, TZ, CI, ...) are not configuration and
     are not reported; names computed at run time cannot be resolved and are not reported either.
@@ -214,13 +237,24 @@ def reads_are_declared(project: Project) -> Iterator[Gap]:
     development shortcut.
     """
     variables = declared(project)
+    by_variable: dict[str, list[EnvRead]] = {}  # reads of a declared variable, under its name
     by_name: dict[str, list[EnvRead]] = {}
     for read in production_reads(project):
         if read.name.upper() in NOT_CONFIGURATION:
             continue
-        if any(read.reads(variable) for variable in variables):
-            continue
-        by_name.setdefault(read.name, []).append(read)
+        variable = next((v for v in variables if read.reads(v)), None)
+        if variable is not None:
+            by_variable.setdefault(variable, []).append(read)
+        else:
+            by_name.setdefault(read.name, []).append(read)
+    for variable, reads in by_variable.items():
+        yield Evidence(
+            subject=variable,
+            message=f"{variable} is declared in [config].env and {_places(project, reads)}",
+            location=_declared_at(project, variable),
+        )
+    if not by_variable and not by_name:
+        yield Evidence(message="production code reads no configuration from the environment")
     for name, reads in by_name.items():
         first = reads[0]
         yield Gap(
@@ -230,6 +264,12 @@ def reads_are_declared(project: Project) -> Iterator[Gap]:
             location=project.location(first.path, first.line),
             fix=f'Add "{name}" to [config].env and document it, or stop reading it.',
         )
+
+
+def _declared_at(project: Project, variable: str) -> Location:
+    """The line of `variable`'s entry in [config].env (the list may name it twice: the first)."""
+    env = project.contract.config.env if project.contract.config is not None else []
+    return project.contract_location("config", "env", env.index(variable))
 
 
 def _places(project: Project, reads: list[EnvRead]) -> str:

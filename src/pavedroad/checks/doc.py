@@ -18,7 +18,7 @@ from pavedroad.markdown_sections import (
     whole_document,
 )
 from pavedroad.project import Project
-from pavedroad.registry import Family, Gap, SkipCheck
+from pavedroad.registry import Evidence, Family, Gap, SkipCheck
 
 family = Family("DOC", "Documentation", "The documents an operator needs exist and say something.")
 
@@ -26,7 +26,7 @@ OUTSIDE = "is outside the project"
 
 
 @family.check("DOC001", "Resource requirements are documented", section="docs")
-def resources_documented(project: Project) -> Iterator[Gap]:
+def resources_documented(project: Project) -> Iterator[Gap | Evidence]:
     """Checks that `[docs].resources` names a file, or a `FILE#heading` section, that exists
     and has real content: at least five words once markup, comments and placeholders such as
     TODO or TBD are removed.
@@ -45,7 +45,7 @@ def resources_documented(project: Project) -> Iterator[Gap]:
 
 
 @family.check("DOC002", "Failure modes are documented", section="docs")
-def failure_modes_documented(project: Project) -> Iterator[Gap]:
+def failure_modes_documented(project: Project) -> Iterator[Gap | Evidence]:
     """Checks that `[docs].failure_modes` names a file, or a `FILE#heading` section, that
     exists and has real content: at least five words once markup, comments and placeholders such
     as TODO or TBD are removed.
@@ -63,7 +63,7 @@ def failure_modes_documented(project: Project) -> Iterator[Gap]:
     yield from _documented(project, "failure_modes", "failure modes")
 
 
-def _documented(project: Project, key: str, topic: str) -> Iterator[Gap]:
+def _documented(project: Project, key: str, topic: str) -> Iterator[Gap | Evidence]:
     docs = project.contract.docs
     value = getattr(docs, key) if docs is not None else None
     if not value:
@@ -92,6 +92,8 @@ def _documented(project: Project, key: str, topic: str) -> Iterator[Gap]:
     words = section.words()
     if len(words) < MIN_WORDS:
         yield _empty(project, path, value, section, len(words), topic)
+    else:
+        yield _written(project, path, value, section, len(words))
 
 
 def _missing_heading(
@@ -125,6 +127,16 @@ def _empty(
         message=f"{what} {state}: the {topic} need at least {MIN_WORDS} words of real content",
         location=project.location(path, section.heading.line if section.heading else None),
         fix=f"Write the {topic} under that heading in {name}, replacing any TODO or TBD.",
+    )
+
+
+def _written(project: Project, path: Path, value: str, section: Section, count: int) -> Evidence:
+    name = project.rel(path)
+    heading = section.heading
+    return Evidence(
+        subject=value,
+        message=f"{name}{f'#{heading.anchor}' if heading else ''}: {count} words",
+        location=project.location(path, heading.line if heading else None),
     )
 
 

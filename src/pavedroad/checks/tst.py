@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pavedroad.coverage_run import TIMEOUT_SECONDS, CoverageRun, FileCoverage, run_tests
 from pavedroad.project import Project
-from pavedroad.registry import Family, Gap, SkipCheck
+from pavedroad.registry import Evidence, Family, Gap, SkipCheck
 from pavedroad.results import Location
 
 family = Family("TST", "Tests", "Tests exist, pass, and cover the code that matters.")
@@ -34,7 +34,7 @@ _PYTEST_EXIT = {
 
 
 @family.check("TST001", "The project has tests")
-def tests_exist(project: Project) -> Iterator[Gap]:
+def tests_exist(project: Project) -> Iterator[Gap | Evidence]:
     """Checks that at least one test file defines a test: a `test*` function, or a method
     `test*` of a `Test*` class or of a `unittest.TestCase` subclass.
 
@@ -49,10 +49,19 @@ def tests_exist(project: Project) -> Iterator[Gap]:
     call the package's code and assert on its results; pytest collects them.
     """
     test_files = project.test_files
-    if any(_defines_test(project, path) for path in test_files):
-        return
+    counts = {path: _test_count(project, path) for path in test_files}
+    defining = [path for path, count in counts.items() if count]
     tests_dir = project.root / "tests"
     where = project.location(tests_dir) if tests_dir.is_dir() else None
+    if defining:
+        verb = "defines" if len(defining) == 1 else "define"
+        yield Evidence(
+            subject="tests/",
+            message=f"{_count(len(defining), 'test file')} {verb} "
+            f"{_count(sum(counts.values()), 'test function')} ({_folders(project, defining)})",
+            location=where or project.location(defining[0]),
+        )
+        return
     package = project.contract.package.name if project.contract.package else "<package>"
     if test_files:
         names = ", ".join(project.rel(p) for p in test_files[:3])
@@ -75,7 +84,7 @@ def tests_exist(project: Project) -> Iterator[Gap]:
     requires=("TST001",),
     dynamic=True,
 )
-def tests_pass(project: Project) -> Iterator[Gap]:
+def tests_pass(project: Project) -> Iterator[Gap | Evidence]:
     """Runs `[tests].command` (default `pytest -q`) from the project root, in the current
     environment with the source roots on PYTHONPATH, measured by coverage.py; the command must
     exit 0.
@@ -115,6 +124,12 @@ def tests_pass(project: Project) -> Iterator[Gap]:
             location=where,
             fix=_command_fix(),
         )
+    else:
+        yield Evidence(
+            subject=run.command,
+            message=f"`{run.command}` passed: {run.summary() or 'exit 0'}",
+            location=where,
+        )
 
 
 @family.check(
@@ -124,7 +139,7 @@ def tests_pass(project: Project) -> Iterator[Gap]:
     requires=("TST002",),
     dynamic=True,
 )
-def total_coverage(project: Project) -> Iterator[Gap]:
+def total_coverage(project: Project) -> Iterator[Gap | Evidence]:
     """Checks that the share of statements the test command runs, over the package's source
     (the `[package]` folder, else `src/` or the project), is at least `[tests].coverage_min`.
 
@@ -163,6 +178,13 @@ def total_coverage(project: Project) -> Iterator[Gap]:
             + _least_covered(project, run)
             + ".",
         )
+    else:
+        yield Evidence(
+            subject="coverage",
+            message=f"total coverage {_percent(run.total)} of {_measured_text(project)} "
+            f"(minimum {_percent(minimum)})",
+            location=where,
+        )
 
 
 @family.check(
@@ -172,7 +194,7 @@ def total_coverage(project: Project) -> Iterator[Gap]:
     requires=("TST002",),
     dynamic=True,
 )
-def core_paths_covered(project: Project) -> Iterator[Gap]:
+def core_paths_covered(project: Project) -> Iterator[Gap | Evidence]:
     """Checks that each file of `[tests].core_paths` (a folder stands for its .py files) exists,
     runs during the tests, and reaches `coverage_min`, or 80% when the contract sets none.
 
@@ -202,29 +224,34 @@ def core_paths_covered(project: Project) -> Iterator[Gap]:
             )
             continue
         for path in _python_files(project, target):
-            yield from _core_file_gaps(project, run, path, minimum)
+            yield _core_file_finding(project, run, path, minimum)
 
 
-def _core_file_gaps(
+def _core_file_finding(
     project: Project, run: CoverageRun, path: Path, minimum: float
-) -> Iterator[Gap]:
+) -> Gap | Evidence:
     measured = run.files.get(path.resolve())
     name = project.rel(path)
     if measured is None or (measured.statements and len(measured.missing) == measured.statements):
-        yield Gap(
+        return Gap(
             subject=name,
             message=f"core path {name} never ran during the tests (0% covered)",
             location=project.location(path, 1),
             fix=f"Add tests that import and exercise {name}.",
         )
-    elif measured.percent < minimum:
-        yield Gap(
+    if measured.percent < minimum:
+        return Gap(
             subject=name,
             message=f"core path {name} is {_percent(measured.percent)} covered, below "
             f"{_percent(minimum)}: lines {measured.missing_text} never ran",
             location=project.location(path, measured.missing[0]),
             fix=f"Add tests that run lines {measured.missing_text} of {name}.",
         )
+    return Evidence(
+        subject=name,
+        message=f"{name}: {_percent(measured.percent)} covered (minimum {_percent(minimum)})",
+        location=project.location(path),
+    )
 
 
 def _coverage_of(project: Project) -> CoverageRun:
@@ -343,30 +370,46 @@ def _joined(lines: list[str]) -> str:
     return " | ".join(line.strip() for line in lines) or "(no output)"
 
 
-def _defines_test(project: Project, path: Path) -> bool:
+def _test_count(project: Project, path: Path) -> int:
+    """The test functions the file defines, as written (a parametrised test counts once)."""
     tree = project.tree(path)
     if tree is None:
-        return False
+        return 0
+    count = 0
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith(
             "test"
         ):
-            return True
-        if isinstance(node, ast.ClassDef) and _is_test_class(node):
-            return True
-    return False
+            count += 1
+        elif isinstance(node, ast.ClassDef):
+            count += _test_methods(node)
+    return count
 
 
-def _is_test_class(node: ast.ClassDef) -> bool:
-    """A `Test*` class, or a unittest.TestCase subclass (pytest collects those by base, not name)."""
+def _test_methods(node: ast.ClassDef) -> int:
+    """The `test*` methods of a `Test*` class, or of a unittest.TestCase subclass (pytest
+    collects those by base, not name); 0 for any other class."""
     is_case = any(
         (isinstance(b, ast.Name) and b.id.endswith("TestCase"))
         or (isinstance(b, ast.Attribute) and b.attr.endswith("TestCase"))
         for b in node.bases
     )
     if not (node.name.startswith("Test") or is_case):
-        return False
-    return any(
+        return 0
+    return sum(
         isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name.startswith("test")
         for item in node.body
     )
+
+
+def _folders(project: Project, paths: list[Path]) -> str:
+    """Where the test files are, by top-level folder: "tests/", or "tests/, src/" when spread."""
+    tops = dict.fromkeys(
+        parts[0] + "/" if len(parts) > 1 else parts[0]
+        for parts in (project.rel(path).split("/") for path in paths)
+    )
+    return ", ".join(tops)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
