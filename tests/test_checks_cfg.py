@@ -163,7 +163,7 @@ def test_cfg002_a_longer_name_does_not_document_a_shorter_one() -> None:
     assert gap.message == (
         "CHURN_THRESHOLD is declared in [config].env but not documented in README.md"
     )
-    assert str(gap.location) == "handoff.toml:2"
+    assert str(gap.location) == "handoff.toml:4"  # its own entry of the env array
     assert gap.fix is not None and gap.fix.startswith("Describe CHURN_THRESHOLD in README.md")
 
 
@@ -201,7 +201,7 @@ def test_cfg003_passes_with_machine_variables_dynamic_names_tests_and_a_broken_f
 
 
 def test_cfg003_evidence_points_at_the_declaration_of_each_variable_read(tree: Tree) -> None:
-    # In the order the code reads them; each at [config].env (tomlpos gives an array's key line).
+    # In the order the code reads them; each at its own entry of [config].env.
     root = tree(
         {
             "handoff.toml": '[config]\nenv = [\n  "APP_MODE",\n  "APP_UNUSED",\n  "APP_PORT",\n]\n',
@@ -212,12 +212,12 @@ def test_cfg003_evidence_points_at_the_declaration_of_each_variable_read(tree: T
         (
             "APP_PORT",
             "APP_PORT is declared in [config].env and read at src/app.py:2 via os.getenv()",
-            "handoff.toml:2",
+            "handoff.toml:5",
         ),
         (
             "APP_MODE",
             "APP_MODE is declared in [config].env and read at src/app.py:3 via os.getenv()",
-            "handoff.toml:2",
+            "handoff.toml:3",
         ),
     ]
 

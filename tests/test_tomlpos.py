@@ -126,3 +126,19 @@ def test_windows_line_endings() -> None:
     text = "[owners]\r\n\r\nx = 1\r\n[[waivers]]\r\ncheck = 'A'\r\n"
     assert locate(text, ("owners", "x")) == 3
     assert locate(text, ("waivers", 0, "check")) == 5
+
+
+def test_an_array_element_is_located_at_the_line_where_it_starts() -> None:
+    text = (
+        "[tests]\n"
+        "core_paths = [\n"
+        '  "a.py",   # a comment, with a comma\n'
+        '  "b.py",\n'
+        '  ["x", "y"],\n'
+        "  { k = 1 },\n"
+        "]\n"
+        'other = ["p", "q"]\n'
+    )
+    assert [locate(text, ("tests", "core_paths", i)) for i in range(4)] == [3, 4, 5, 6]
+    assert locate(text, ("tests", "core_paths", 9)) == 2  # no such element: the key's line
+    assert locate(text, ("tests", "other", 1)) == 8

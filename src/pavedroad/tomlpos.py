@@ -2,16 +2,17 @@
 
 `tomllib` gives values without positions. Contract files are small and hand-written, so a line
 scan that follows table headers, arrays of tables and dotted keys finds the line a user expects;
-a key inside an inline table resolves to the line of the inline table. Values that span lines
-(arrays, multi-line strings) are skipped as a whole, so a line such as `  [1, 2],` inside an
-array is never mistaken for a table header.
+a key inside an inline table resolves to the line of the inline table, and an element of an
+array to the line where the element starts. Values that span lines (arrays, multi-line strings)
+are scanned as values, so a line such as `  [1, 2],` inside an array is never mistaken for a
+table header.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _BARE = r"[A-Za-z0-9_-]+"
 _QUOTED = r""""(?:[^"\\]|\\.)*"|'[^']*'"""
@@ -30,16 +31,23 @@ def _split(dotted: str) -> tuple[str, ...]:
 
 @dataclass
 class _ValueScanner:
-    """Tracks whether a value is still open at the end of a line: brackets, multi-line strings."""
+    """Tracks whether a value is still open at the end of a line (brackets, multi-line strings)
+    and, for an array, the line on which each of its elements starts."""
 
+    key: Path_ = ()
     depth: int = 0
     string: str | None = None  # the delimiter of an open multi-line string
+    expect_element: bool = False  # inside the array, after its `[` or a `,`
+    element_lines: list[int] = field(default_factory=list)
 
     @property
     def open(self) -> bool:
         return self.depth > 0 or self.string is not None
 
-    def feed(self, text: str) -> None:
+    def elements(self) -> list[tuple[Path_, int]]:
+        return [((*self.key, i), line) for i, line in enumerate(self.element_lines)]
+
+    def feed(self, text: str, line: int) -> None:
         i = 0
         while i < len(text):
             if self.string is not None:
@@ -48,12 +56,19 @@ class _ValueScanner:
             char = text[i]
             if char == "#":
                 return  # a comment runs to the end of the line
+            if self.depth == 1 and self.expect_element and char not in " \t,]":
+                self.element_lines.append(line)
+                self.expect_element = False
+            if char == "," and self.depth == 1:
+                self.expect_element = True
             if text.startswith(('"""', "'''"), i):
                 self.string = text[i : i + 3]
                 i += 3
             elif char in "\"'":
                 i = self._skip_string(text, i)
             else:
+                if char == "[" and self.depth == 0:
+                    self.expect_element = True  # the value is an array: index its elements
                 if char in "[{":
                     self.depth += 1
                 elif char in "]}":
@@ -106,7 +121,9 @@ def _index(text: str) -> list[tuple[Path_, int]]:
     # others that a comment or a string may hold, and every line number after them would drift.
     for number, line in enumerate(text.split("\n"), start=1):
         if value.open:
-            value.feed(line)
+            value.feed(line, number)
+            if not value.open:
+                entries.extend(value.elements())
             continue
         if match := _ARRAY_HEADER.match(line):
             names = _split(match.group(1))
@@ -121,8 +138,12 @@ def _index(text: str) -> list[tuple[Path_, int]]:
             current = _resolve(_split(match.group(1)), arrays)
             entries.append((current, number))
         elif match := _KEY.match(line):
-            entries.append(((*current, *_split(match.group(1))), number))
-            value.feed(line[match.end() :])
+            key = (*current, *_split(match.group(1)))
+            entries.append((key, number))
+            value = _ValueScanner(key=key)
+            value.feed(line[match.end() :], number)
+            if not value.open:
+                entries.extend(value.elements())
     return entries
 
 

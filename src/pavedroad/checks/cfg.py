@@ -126,7 +126,7 @@ def declared_are_read(project: Project) -> Iterator[Gap | Evidence]:
             subject=variable,
             message=f"{variable} is declared in [config].env but no production code reads it"
             + "".join(f"; {note}" for note in notes),
-            location=project.contract_location("config", "env"),
+            location=_declared_at(project, variable),
             fix=f'Read it where the setting is used, e.g. `os.environ.get("{variable}")` or a '
             f"pydantic-settings field, or remove {variable} from [config].env.",
         )
@@ -192,7 +192,7 @@ def declared_are_documented(project: Project) -> Iterator[Gap | Evidence]:
         yield Gap(
             subject=variable,
             message=f"{variable} is declared in [config].env but not documented in {where}",
-            location=project.contract_location("config", "env"),
+            location=_declared_at(project, variable),
             fix=f"Describe {variable} in {_readme(project)} under a Configuration heading: what it "
             "controls, its default and an example value.",
         )
