@@ -144,25 +144,30 @@ def _run_one(
     if check.id in state.results:
         return state.results[check.id]
     state.results[check.id] = []  # guards against a requires cycle
-    outcome = _skip_reason(check, by_id, selection, state)
-    if outcome is not None and outcome.startswith("requires "):
-        state.blocked.add(check.id)
-    if outcome is not None:
-        results = [_result(check, Status.SKIP, outcome)]
-    else:
-        results = _execute(check, state)
+    reason = _not_applicable(check, selection, state)
+    if reason is None:
+        reason = _blocked_by(check, by_id, selection, state)
+        if reason is not None:
+            state.blocked.add(check.id)
+    results = [_result(check, Status.SKIP, reason)] if reason else _execute(check, state)
     state.results[check.id] = results
     return results
 
 
-def _skip_reason(
-    check: Check, by_id: dict[str, Check], selection: Selection, state: _Run
-) -> str | None:
-    contract = state.project.contract
-    if check.section is not None and getattr(contract, check.section, None) is None:
+def _not_applicable(check: Check, selection: Selection, state: _Run) -> str | None:
+    """Why the check does not apply to this run: its section is absent, or it is dynamic and
+    the run is static. Such a skip does not hold back the checks that require this one."""
+    if check.section is not None and getattr(state.project.contract, check.section, None) is None:
         return f"no [{check.section}] section in the contract"
     if check.dynamic and selection.static:
         return "dynamic check skipped (--static)"
+    return None
+
+
+def _blocked_by(
+    check: Check, by_id: dict[str, Check], selection: Selection, state: _Run
+) -> str | None:
+    """Why a prerequisite holds the check back: it did not pass, or was itself held back."""
     for required in check.requires:
         if required not in by_id:
             continue
