@@ -68,7 +68,8 @@ def cli() -> None:
     "--contract",
     "contract_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The contract file (default: PATH/handoff.toml, else [tool.paved] in pyproject.toml).",
+    help="The contract file (default: handoff.toml, else [tool.paved] in pyproject.toml, in PATH "
+    "or the nearest folder above it).",
 )
 @click.option("--verbose", "-v", is_flag=True, help="Show waiver details.")
 def check(
@@ -105,7 +106,7 @@ def check(
     )
     report = Report(
         verdict=verdict,
-        checks={c.id: c for f in (*families, engine.META) for c in f.checks},
+        checks=_catalogue(families),
         families={f.code: f.name for f in (*families, engine.META)},
         project_name=name,
         contract_path=project.rel(loaded.path),
@@ -130,7 +131,7 @@ def check(
 def explain(check_id: str | None) -> int:
     """Why a check matters and how to fix its gap; without ID, list every check."""
     families, _ = _families()
-    checks = {c.id: c for f in (*families, engine.META) for c in f.checks}
+    checks = _catalogue(families)
     console = Console(highlight=False)
     if check_id is None:
         for check_ in checks.values():
@@ -164,6 +165,11 @@ def schema() -> int:
     """Print the JSON Schema of the contract (for editors and validators)."""
     click.echo(json.dumps(json_schema(), indent=2))
     return EXIT_READY
+
+
+def _catalogue(families: Iterable[Family]) -> dict[str, Check]:
+    """Every check by id, the engine's own CON checks included."""
+    return {c.id: c for f in (*families, engine.META) for c in f.checks}
 
 
 def _families() -> tuple[list[Family], list[PluginFailure]]:
