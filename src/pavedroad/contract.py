@@ -98,6 +98,16 @@ class Dependencies(Section):
     pinned: bool = Field(True, description="Every runtime dependency pinned, or a fresh lock.")
     lock: str | None = Field(None, description="uv.lock, requirements.txt with ==, or pylock.toml.")
     python: str | None = Field(None, description="Supported Python versions, a PEP 440 specifier.")
+    runtime_only: list[str] = Field(
+        default_factory=list,
+        description="Declared packages the code never imports but needs at run time (a server "
+        "such as gunicorn, a database driver loaded by URL, a plugin): not reported as unused.",
+    )
+    import_names: dict[str, str] = Field(
+        default_factory=dict,
+        description="Import name -> distribution, for packages whose import name is not their "
+        'PyPI name and that pavedroad does not know: `{ "acme_ml" = "acme-ml-toolkit" }`.',
+    )
 
     @field_validator("python")
     @classmethod

@@ -76,9 +76,11 @@ class Project:
     # -- files -----------------------------------------------------------------------------
 
     @cached_property
-    def python_files(self) -> tuple[Path, ...]:
-        """Every .py file of the project, outside hidden folders, virtual envs and build output."""
-        found: list[Path] = []
+    def _walk(self) -> dict[str, tuple[Path, ...]]:
+        """One walk of the tree for the files checks read, by suffix (.py, .ipynb), outside
+        hidden folders (.git, .ipynb_checkpoints), virtual envs and build output. Symlinked
+        folders are not followed, so a link to itself cannot loop."""
+        found: dict[str, list[Path]] = {".py": [], ".ipynb": []}
         for directory, subdirs, files in os.walk(self.root):
             subdirs[:] = sorted(
                 name
@@ -89,8 +91,30 @@ class Project:
                 and not (Path(directory, name) / "pyvenv.cfg").exists()
             )
             base = Path(directory)
-            found.extend(base / name for name in sorted(files) if name.endswith(".py"))
-        return tuple(found)
+            for name in sorted(files):
+                suffix = os.path.splitext(name)[1]  # noqa: PTH122 - a str op per file, no Path
+                if suffix in found:
+                    found[suffix].append(base / name)
+        return {suffix: tuple(paths) for suffix, paths in found.items()}
+
+    @cached_property
+    def python_files(self) -> tuple[Path, ...]:
+        """Every .py file of the project, outside hidden folders, virtual envs and build output."""
+        return self._walk[".py"]
+
+    @cached_property
+    def notebook_files(self) -> tuple[Path, ...]:
+        """The notebooks under `[notebooks].paths` (files or folders), else every .ipynb."""
+        every = self._walk[".ipynb"]
+        notebooks = self.contract.notebooks
+        if notebooks is None or not notebooks.paths:
+            return every
+        wanted = [(self.root / p).resolve() for p in notebooks.paths]
+        return tuple(
+            path
+            for path in every
+            if any(path.resolve() == w or w in path.resolve().parents for w in wanted)
+        )
 
     @cached_property
     def test_files(self) -> tuple[Path, ...]:
