@@ -21,13 +21,12 @@ from rich.markdown import Markdown
 from rich.markup import escape
 
 from pavedroad import __version__, engine
+from pavedroad.commands.pipeline import catalogue, emit, evaluate
 from pavedroad.contract import find_contract, json_schema, load_contract
 from pavedroad.errors import PavedError, UsageError
-from pavedroad.fileio import write_atomic
 from pavedroad.project import Project
 from pavedroad.registry import Check, Family, PluginFailure, builtin_families, plugin_families
-from pavedroad.reporters import Format, Report, renderer
-from pavedroad.reporters import text as text_reporter
+from pavedroad.reporters import Format
 
 EXIT_READY, EXIT_NOT_READY, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -86,44 +85,12 @@ def check(
     if contract_path is None:
         contract_path = find_contract(path)
         path = contract_path.parent  # the project is where its contract is
-    loaded = load_contract(contract_path)
-    project = Project(path, loaded)
+    project = Project(path, load_contract(contract_path))
     families, failures = _families()
     selection = engine.Selection(only=_ids(only), skip=_ids(skip), static=static)
-    # Progress goes to stderr and only animates on a terminal: reports on stdout stay clean.
-    with Console(stderr=True).status("checking", spinner="dots") as status:
-        verdict = engine.run(
-            project,
-            families,
-            selection,
-            plugin_failures=failures,
-            on_check=lambda check: status.update(f"{check.id}  {check.title}"),
-        )
-    name = (
-        loaded.contract.contract.name
-        if loaded.contract.contract and loaded.contract.contract.name
-        else project.root.name
-    )
-    report = Report(
-        verdict=verdict,
-        checks=_catalogue(families),
-        families={f.code: f.name for f in (*families, engine.META)},
-        project_name=name,
-        contract_path=project.rel(loaded.path),
-    )
-    chosen = Format(format_)
-    if output is not None:
-        try:
-            write_atomic(output, renderer(chosen)(report))
-        except OSError as error:
-            raise UsageError(f"cannot write the report to {output}: {error.strerror}") from None
-    if output is not None or chosen is Format.TEXT:
-        text_reporter.write(report, Console(highlight=False), verbose=verbose)
-        if output is not None:
-            click.echo(f"{chosen.value} report written to {output}")
-    else:
-        click.echo(renderer(chosen)(report), nl=False)
-    return EXIT_READY if verdict.ready else EXIT_NOT_READY
+    report = evaluate(project, families, selection, failures)
+    emit(report, Format(format_), output, verbose=verbose)
+    return EXIT_READY if report.verdict.ready else EXIT_NOT_READY
 
 
 @cli.command()
@@ -131,7 +98,7 @@ def check(
 def explain(check_id: str | None) -> int:
     """Why a check matters and how to fix its gap; without ID, list every check."""
     families, _ = _families()
-    checks = _catalogue(families)
+    checks = catalogue(families)
     console = Console(highlight=False)
     if check_id is None:
         for check_ in checks.values():
@@ -165,11 +132,6 @@ def schema() -> int:
     """Print the JSON Schema of the contract (for editors and validators)."""
     click.echo(json.dumps(json_schema(), indent=2))
     return EXIT_READY
-
-
-def _catalogue(families: Iterable[Family]) -> dict[str, Check]:
-    """Every check by id, the engine's own CON checks included."""
-    return {c.id: c for f in (*families, engine.META) for c in f.checks}
 
 
 def _families() -> tuple[list[Family], list[PluginFailure]]:

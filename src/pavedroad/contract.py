@@ -227,9 +227,29 @@ class LoadedContract:
         return source.path, locate(source.text, (*source.prefix, *key_path))
 
 
+def empty_contract(root: Path) -> LoadedContract:
+    """The contract of a project that has none: every section absent. `paved deps` and
+    `paved lock` work on any project, as deptry and uv do."""
+    source = ContractSource(path=root / CONTRACT_FILE, text="", prefix=(), data={})
+    return LoadedContract(contract=Contract(), sources=(source,))
+
+
 def find_contract(start: Path) -> Path:
     """handoff.toml, else a pyproject.toml with [tool.paved], in `start` or the nearest folder
     above it, as git, ruff and uv find theirs: `paved check` works from any folder of a project."""
+    found = search_contract(start)
+    if found is None:
+        raise UsageError(
+            f"no contract in {start.resolve()} or any folder above it: expected {CONTRACT_FILE} "
+            f"or [tool.paved] in {PYPROJECT}.\n"
+            "  hint: create handoff.toml (the README has a complete example); `paved schema` "
+            "shows every key."
+        )
+    return found
+
+
+def search_contract(start: Path) -> Path | None:
+    """The contract file that governs `start`, or None when no folder above it has one."""
     start = start.resolve()
     for folder in (start, *start.parents):
         candidate = folder / CONTRACT_FILE
@@ -239,11 +259,7 @@ def find_contract(start: Path) -> Path:
         tool = _read_toml(pyproject)[1].get("tool") if pyproject.is_file() else None
         if isinstance(tool, dict) and "paved" in tool:
             return pyproject
-    raise UsageError(
-        f"no contract in {start} or any folder above it: expected {CONTRACT_FILE} or "
-        f"[tool.paved] in {PYPROJECT}.\n"
-        "  hint: create handoff.toml (the README has a complete example); `paved schema` shows every key."
-    )
+    return None
 
 
 def load_contract(path: Path) -> LoadedContract:
