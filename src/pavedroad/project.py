@@ -61,7 +61,8 @@ class Project:
     def rel(self, path: Path) -> str:
         """`path` relative to the root, with forward slashes, as every reporter shows it."""
         try:
-            return path.resolve().relative_to(self.root).as_posix()
+            # realpath, not resolve(): a symlink that points at itself must not raise here
+            return Path(os.path.realpath(path)).relative_to(self.root).as_posix()
         except ValueError:
             return path.as_posix()
 
