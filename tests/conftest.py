@@ -11,6 +11,15 @@ import pytest
 from helpers import PLUGIN, write_tree
 
 
+@pytest.fixture(autouse=True)
+def _private_import_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import index caches by content hash under the user's cache folder; tests use their
+    own, so they never write to ~/.cache nor read what another run left there."""
+    monkeypatch.setenv("PAVED_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "paved-cache"))
+
+
 @pytest.fixture
 def tree(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
     """`tree({"handoff.toml": "...", "src/x/__init__.py": ""})` -> the project root."""

@@ -21,6 +21,8 @@ from rich.markdown import Markdown
 from rich.markup import escape
 
 from pavedroad import __version__, engine
+from pavedroad.commands.deps import deps
+from pavedroad.commands.lock import lock
 from pavedroad.commands.pipeline import catalogue, emit, evaluate
 from pavedroad.contract import find_contract, json_schema, load_contract
 from pavedroad.errors import PavedError, UsageError
@@ -143,6 +145,10 @@ def _ids(values: Iterable[str]) -> frozenset[str]:
     return frozenset(
         part.strip().upper() for value in values for part in value.split(",") if part.strip()
     )
+
+
+cli.add_command(lock)
+cli.add_command(deps)
 
 
 def main(argv: list[str] | None = None) -> None:

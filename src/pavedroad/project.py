@@ -83,13 +83,15 @@ class Project:
         folders are not followed, so a link to itself cannot loop."""
         found: dict[str, list[Path]] = {".py": [], ".ipynb": []}
         for directory, subdirs, files in os.walk(self.root):
+            if "pyvenv.cfg" in files and directory != str(self.root):
+                subdirs[:] = []  # a virtual environment: installed packages, not the project
+                continue
             subdirs[:] = sorted(
                 name
                 for name in subdirs
                 if not name.startswith(".")
                 and name not in PRUNED_DIRS
                 and not name.endswith(".egg-info")
-                and not (Path(directory, name) / "pyvenv.cfg").exists()
             )
             base = Path(directory)
             for name in sorted(files):

@@ -11,6 +11,7 @@ from rich.console import Console
 from pavedroad import engine
 from pavedroad.errors import UsageError
 from pavedroad.fileio import write_atomic
+from pavedroad.imports import import_index
 from pavedroad.project import Project
 from pavedroad.registry import Check, Family, PluginFailure
 from pavedroad.reporters import Format, Report, renderer
@@ -26,6 +27,9 @@ def evaluate(
 ) -> Report:
     """Run the checks, showing the one running on stderr (it only animates on a terminal, so
     reports on stdout stay clean), and wrap the verdict with what reporters need."""
+    # The import index parses in forked workers, which is only safe while no other thread runs:
+    # build it before the spinner's thread starts (a per-run fact, so the checks reuse it).
+    import_index(project)
     with Console(stderr=True).status("checking", spinner="dots") as status:
         verdict = engine.run(
             project,

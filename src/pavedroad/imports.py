@@ -1,0 +1,846 @@
+"""The import index: every import of the project's .py files and notebook code cells, with its
+file, line and guard (optional, TYPE_CHECKING), read from the AST and never by running the code.
+
+Parsing is the whole cost, so the index is cached per file, outside the project, keyed by the
+file's content hash with (size, mtime_ns) as the fast path: a second run costs one stat per file.
+A cold run over many files parses them in worker processes when there are spare cores.
+"""
+
+from __future__ import annotations
+
+import ast
+import gc
+import hashlib
+import json
+import marshal
+import os
+import re
+import signal
+import sys
+import tempfile
+import threading
+import time
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pavedroad.project import Project
+
+CACHE_VERSION = "imports-v1"
+# Parsing in forked workers pays only when there is enough to parse: a fork and its results
+# cost a few ms, one process parses about 6 MB of source a second, and below this the gain is
+# lost in the noise of a busy machine (measured on Django's sources, see the DEP benchmark).
+PARALLEL_MIN_BYTES = 256 * 1024
+# A file modified within this window may change again without changing its mtime (coarse
+# filesystem clocks): its stat is not trusted next time, its content hash is.
+RACY_NS = 2_000_000_000
+
+# What ast.parse raises on a file it cannot parse: a NUL byte is a ValueError before 3.12, and
+# a generated module nested deeper than the parser's stack a RecursionError or a MemoryError.
+PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
+# The standard library of the Pythons a project may target (3.10 to 3.14), not only of the one
+# running: `import tomllib` (3.11+), `annotationlib` (3.14+) or `asyncore` (gone in 3.12) under
+# a version check is no third-party import on any interpreter.
+OTHER_STDLIB = frozenset(
+    {
+        "annotationlib", "compression", "tomllib",  # added
+        "asynchat", "asyncore", "distutils", "imp", "smtpd",  # removed in 3.12
+        "aifc", "audioop", "cgi", "cgitb", "chunk", "crypt", "imghdr", "lib2to3", "mailcap",
+        "msilib", "nis", "nntplib", "ossaudiodev", "pipes", "sndhdr", "spwd", "sunau",
+        "telnetlib", "uu", "xdrlib",  # removed in 3.13
+    }
+)  # fmt: skip
+NOT_THIRD_PARTY = frozenset({*sys.stdlib_module_names, *OTHER_STDLIB, "__future__", "__main__"})
+IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+# Cell magics whose body is still Python that runs in the kernel.
+PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture"})
+# IPython lines that do not start with % ! ?: a magic's output assigned (`files = !ls`,
+# `t = %timeit -o f()`), and help asked after the name (`np.mean?`, `df.plot??`).
+_IPYTHON_LINE = re.compile(
+    r"[A-Za-z_][\w.]*(\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*[%!].*|[A-Za-z_][\w.]*(\(\))?\?\??"
+)
+_TRY_NODES: tuple[type[ast.stmt], ...] = tuple(
+    getattr(ast, name) for name in ("Try", "TryStar") if hasattr(ast, name)
+)
+_FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
+_LOOP_NODES = (ast.For, ast.AsyncFor, ast.While)
+_WITH_NODES = (ast.With, ast.AsyncWith)
+
+# flags of a raw site, as stored in the cache
+OPTIONAL, TYPE_CHECKING_ONLY, RELATIVE, DYNAMIC = 1, 2, 4, 8
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportSite:
+    """One imported module at one place of the project."""
+
+    module: str  # absolute dotted name; a relative one resolved against the file's package
+    top: str  # first component; "" for a relative import that cannot be resolved
+    path: Path
+    line: int  # 1-based; in a notebook, the line within the cell's source
+    cell: int | None  # notebook: index of the cell in nb["cells"]
+    optional: bool  # in `try:` that catches ImportError, or `with suppress(ImportError):`
+    type_checking: bool  # under `if TYPE_CHECKING:`: never imported at run time
+    relative: bool
+    dynamic: bool  # importlib.import_module("x") / __import__("x") with a literal name
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParseFailure:
+    """A file, or a notebook cell, that cannot be read or parsed; the rest is still indexed."""
+
+    path: Path
+    line: int | None
+    cell: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class ImportIndex:
+    sites: tuple[ImportSite, ...]
+    failures: tuple[ParseFailure, ...]
+
+
+# -- the project's index ---------------------------------------------------------------------
+
+
+def import_index(project: Project) -> ImportIndex:
+    """The index, computed once per run however many checks ask."""
+    return project.fact(index_imports)
+
+
+def index_imports(project: Project) -> ImportIndex:
+    """Every import in every .py file and notebook of the project."""
+    jobs = [_job(project, path, "py") for path in project.python_files]
+    jobs += [_job(project, path, "ipynb") for path in project.notebook_files]
+    cache = _Cache.load(project.root)
+    found: dict[str, _Found] = {}
+    stale: list[tuple[_Job, _Cached | None]] = []
+    for job in jobs:
+        cached = cache.get(job)
+        if cached is not None and cached.stat is not None and cached.stat == _stat_key(job.path):
+            found[job.rel] = cached.found
+        else:
+            stale.append((job, cached))
+    requests = [_request(job, cached) for job, cached in stale]
+    for (job, cached), scanned in zip(stale, _scan_all(requests), strict=True):
+        found[job.rel] = cache.put(job, cached, scanned)
+    cache.save(job.rel for job in jobs)
+    sites: list[ImportSite] = []
+    failures: list[ParseFailure] = []
+    for job in jobs:
+        sites.extend(found[job.rel][0])
+        failures.extend(found[job.rel][1])
+    return ImportIndex(tuple(sites), tuple(failures))
+
+
+def third_party_sites(project: Project) -> dict[str, list[ImportSite]]:
+    """Top-level name -> its sites, for the imports that are neither relative, nor the standard
+    library, nor the project's own modules. TYPE_CHECKING and optional sites are kept, flagged."""
+    found: dict[str, list[ImportSite]] = {}
+    for site in import_index(project).sites:
+        if site.top not in NOT_THIRD_PARTY and not is_local(project, site):
+            found.setdefault(site.top, []).append(site)
+    return dict(sorted(found.items()))
+
+
+def is_local(project: Project, site: ImportSite) -> bool:
+    """Whether the site imports the project's own code: relative, or a module or package of
+    that name in a source root or next to the importing file (a script's sibling `helpers.py`),
+    even when PyPI has a package of that name too."""
+    if site.relative or not site.top:
+        return True
+    known = project.fact(_local_memo)
+    for folder in (*project.source_roots, site.path.parent):
+        key = (folder, site.top)
+        if key not in known:
+            known[key] = _defines(folder, site.top)
+        if known[key]:
+            return True
+    return False
+
+
+def _local_memo(project: Project) -> dict[tuple[Path, str], bool]:
+    return {}
+
+
+def _defines(folder: Path, name: str) -> bool:
+    """A module `name.py`, a package `name/`, or a namespace package `name/` holding Python."""
+    if (folder / f"{name}.py").is_file() or (folder / name / "__init__.py").is_file():
+        return True
+    package = folder / name
+    if not package.is_dir():
+        return False
+    return any(package.glob("*.py")) or any(package.glob("*/__init__.py"))
+
+
+# -- jobs: what to scan, and the context its relative imports resolve in ---------------------
+
+
+@dataclass(frozen=True)
+class _Job:
+    path: Path
+    rel: str
+    kind: str  # "py" or "ipynb"
+    module: str | None  # the file's dotted module name, when it has one
+    package: str | None  # the package its relative imports resolve against
+
+    @property
+    def context(self) -> str:
+        """What the scan of the same bytes depends on besides them."""
+        return f"{self.kind}:{self.module}:{self.package}"
+
+
+def _job(project: Project, path: Path, kind: str) -> _Job:
+    rel = path.relative_to(project.root).as_posix()
+    if kind != "py":  # a notebook is no module: nothing is relative to it
+        return _Job(path, rel, kind, None, None)
+    parts = rel.removesuffix(".py").split("/")
+    if len(project.source_roots) > 1 and rel.startswith("src/"):
+        parts.pop(0)  # the src layout: packages start below src/
+    is_package = parts[-1] == "__init__"
+    if is_package:
+        parts.pop()
+    if not parts or not all(part.isidentifier() for part in parts):
+        return _Job(path, rel, kind, None, None)
+    module = ".".join(parts)
+    return _Job(path, rel, kind, module, module if is_package else module.rpartition(".")[0])
+
+
+# -- the cache -------------------------------------------------------------------------------
+
+RawSite = tuple[str, int, int | None, int]  # module, line, cell, flags
+RawFailure = tuple[int | None, int | None, str]  # line, cell, message
+# What a scan returns: (size, mtime_ns) when that stat can be trusted next time, the sha256,
+# the context, the sites and the failures; or only the first two when the content's hash is
+# the cached one.
+_Scanned = (
+    tuple[tuple[int, int] | None, str, str, tuple[RawSite, ...], tuple[RawFailure, ...]]
+    | tuple[tuple[int, int] | None, str]
+)
+# what to scan: path, kind, module, package, sha256 of the cached version ("" when none)
+_Request = tuple[str, str, str | None, str | None, str]
+_Found = tuple[list[ImportSite], list[ParseFailure]]
+
+
+@dataclass(frozen=True)
+class _Cached:
+    """A valid cache entry of one file, decoded."""
+
+    stat: tuple[int, int] | None
+    sha256: str
+    found: _Found
+
+
+def cache_dir() -> Path:
+    """`$PAVED_CACHE_DIR`, else `$XDG_CACHE_HOME/pavedroad`, else ~/.cache/pavedroad; the
+    index lives in its `imports-v1/` folder."""
+    base = os.environ.get("PAVED_CACHE_DIR")
+    if not base:
+        xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        base = str(Path(xdg) / "pavedroad")
+    return Path(base) / CACHE_VERSION
+
+
+class _Cache:
+    """One JSON file per project root: relative path -> [stat, sha256, context, sites,
+    failures]. One file, because a warm run must cost one read and a stat per source file.
+    JSON, because a damaged file must never crash the run: it loads safely, and an entry of the
+    wrong shape is ignored like a missing one."""
+
+    def __init__(self, file: Path | None, root: str, entries: dict[str, Any]) -> None:
+        self.file = file
+        self.root = root
+        self.entries = entries
+        self.changed = False
+
+    @classmethod
+    def load(cls, root: Path) -> _Cache:
+        if os.environ.get("PAVED_NO_CACHE", "") not in ("", "0"):
+            return cls(None, str(root), {})
+        file = cache_dir() / f"{hashlib.sha256(str(root).encode()).hexdigest()[:32]}.json"
+        try:
+            data = json.loads(file.read_bytes())
+        except (OSError, ValueError, RecursionError):  # absent, unreadable, not JSON
+            return cls(file, str(root), {})
+        valid = (
+            isinstance(data, dict)
+            and data.get("version") == CACHE_VERSION
+            and data.get("root") == str(root)
+            and isinstance(data.get("entries"), dict)
+        )
+        return cls(file, str(root), data["entries"] if valid else {})
+
+    def get(self, job: _Job) -> _Cached | None:
+        """The file's entry, if it is there, was made in the same context, and is well formed."""
+        entry: Any = self.entries.get(job.rel)
+        try:
+            stat, sha256, context, sites, failures = entry
+            if context != job.context or not isinstance(sha256, str):
+                return None
+            return _Cached(_decode_stat(stat), sha256, _decode(job.path, sites, failures))
+        except (TypeError, ValueError):
+            return None
+
+    def put(self, job: _Job, cached: _Cached | None, scanned: _Scanned) -> _Found:
+        """Record a scan; one that found the cached content again keeps the cached sites."""
+        self.changed = True
+        if len(scanned) == 2:
+            assert cached is not None  # a scan skips parsing only when it had a cached hash
+            self.entries[job.rel][0] = scanned[0]
+            return cached.found
+        self.entries[job.rel] = list(scanned)
+        return _decode(job.path, scanned[3], scanned[4])
+
+    def save(self, current: Iterable[str]) -> None:
+        kept = {rel: self.entries[rel] for rel in current if rel in self.entries}
+        if self.file is None or not (self.changed or len(kept) != len(self.entries)):
+            return
+        data = {"version": CACHE_VERSION, "root": self.root, "entries": kept}
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            descriptor, temporary = tempfile.mkstemp(dir=self.file.parent, suffix=".tmp")
+            try:
+                with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                    json.dump(data, handle, separators=(",", ":"))
+                Path(temporary).replace(self.file)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except OSError:
+            pass  # a read-only or full cache folder costs speed, never the run
+
+
+def _stat_key(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _request(job: _Job, cached: _Cached | None) -> _Request:
+    return (str(job.path), job.kind, job.module, job.package, cached.sha256 if cached else "")
+
+
+def _decode_stat(stat: Any) -> tuple[int, int] | None:
+    if stat is None:
+        return None
+    size, mtime_ns = stat
+    if type(size) is not int or type(mtime_ns) is not int:
+        raise ValueError("not a stat")
+    return size, mtime_ns
+
+
+def _decode(path: Path, sites: Iterable[Any], failures: Iterable[Any]) -> _Found:
+    """Sites and failures from their raw form, checked: a cache file can be damaged."""
+    decoded: list[ImportSite] = []
+    for module, line, cell, flags in sites:
+        if not (
+            type(module) is str
+            and type(line) is int
+            and (cell is None or type(cell) is int)
+            and type(flags) is int
+        ):
+            raise ValueError("not a site")
+        decoded.append(
+            ImportSite(
+                module=module,
+                top=module.partition(".")[0],
+                path=path,
+                line=line,
+                cell=cell,
+                optional=bool(flags & OPTIONAL),
+                type_checking=bool(flags & TYPE_CHECKING_ONLY),
+                relative=bool(flags & RELATIVE),
+                dynamic=bool(flags & DYNAMIC),
+            )
+        )
+    problems: list[ParseFailure] = []
+    for line, cell, message in failures:
+        if not (
+            (line is None or type(line) is int)
+            and (cell is None or type(cell) is int)
+            and type(message) is str
+        ):
+            raise ValueError("not a failure")
+        problems.append(ParseFailure(path=path, line=line, cell=cell, message=message))
+    return decoded, problems
+
+
+# -- scanning files --------------------------------------------------------------------------
+
+
+def _scan_all(requests: list[_Request]) -> list[_Scanned]:
+    """Scan the files; in forked workers besides this process when there is enough to parse
+    and cores to do it."""
+    mine, *others = _shares(requests, _workers(requests))
+    children: list[tuple[int, int, list[int]]] = []
+    for share in others:
+        child = _fork(requests, share)
+        if child is None:
+            mine += share
+        else:
+            children.append(child)
+    scanned: list[_Scanned | None] = [None] * len(requests)
+    try:
+        with _collector_paused():
+            for index in mine:
+                scanned[index] = _scan(requests[index])
+        for pid, pipe, share in children:
+            for index, result in zip(share, _collect(pid, pipe, requests, share), strict=True):
+                scanned[index] = result
+    finally:
+        for pid, pipe, _ in children:
+            _reap(pid, pipe)
+    return [result for result in scanned if result is not None]
+
+
+def _shares(requests: list[_Request], workers: int) -> list[list[int]]:
+    """The requests' indices in `workers` shares of about the same size in bytes (parse time
+    follows size): the largest file first, each to the lightest share so far."""
+    if workers < 2:
+        return [list(range(len(requests)))]
+    sizes = [_size(request[0]) for request in requests]
+    shares: list[list[int]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for index in sorted(range(len(requests)), key=sizes.__getitem__, reverse=True):
+        lightest = loads.index(min(loads))
+        shares[lightest].append(index)
+        loads[lightest] += sizes[index]
+    return shares
+
+
+def _fork(requests: list[_Request], share: list[int]) -> tuple[int, int, list[int]] | None:
+    """A child that scans its share and writes the results to a pipe, in marshal (plain data);
+    None when the system cannot start one (the share is then scanned here)."""
+    read, write = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read)
+        os.close(write)
+        return None
+    if pid == 0:  # pragma: no cover - the child; its work is checked through the parent
+        status = 1
+        try:
+            os.close(read)
+            # no collections: a tree holds no cycles, and a collection in a forked child would
+            # touch, and so copy, every page of the parent's heap
+            gc.disable()
+            data = marshal.dumps([_scan(requests[index]) for index in share])
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(data)
+            status = 0
+        finally:
+            os._exit(status)  # never the parent's atexit handlers or buffered output
+    os.close(write)
+    return pid, read, share
+
+
+def _collect(pid: int, pipe: int, requests: list[_Request], share: list[int]) -> list[_Scanned]:
+    """A child's results; if it failed, the share is scanned here, so a real error surfaces."""
+    with os.fdopen(pipe, "rb", closefd=False) as handle:
+        data = handle.read()
+    _, status = os.waitpid(pid, 0)
+    if status == 0:
+        scanned: list[_Scanned] = marshal.loads(data)
+        if len(scanned) == len(share):
+            return scanned
+    return [_scan(requests[index]) for index in share]
+
+
+def _reap(pid: int, pipe: int) -> None:
+    """Close the pipe; a child still running (the parent was interrupted) is stopped."""
+    os.close(pipe)
+    with suppress(ChildProcessError):
+        if os.waitpid(pid, os.WNOHANG) == (0, 0):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic collector off while parsing: an AST has no cycles, yet its millions of nodes
+    would trigger collections that scan every object alive, about a tenth of the parse time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _workers(requests: list[_Request]) -> int:
+    """How many processes to parse with. Fork starts a worker in milliseconds, but is safe only
+    without threads; it is used on Linux, where it is the platform's own default."""
+    if sys.platform != "linux" or threading.active_count() > 1:
+        return 1
+    cores = len(os.sched_getaffinity(0))
+    if cores < 2:
+        return 1
+    size = 0
+    for request in requests:
+        size += _size(request[0])
+        if size >= PARALLEL_MIN_BYTES:
+            return min(cores, 8)
+    return 1
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size  # noqa: PTH116 - str paths, as the workers get them
+    except OSError:
+        return 0
+
+
+def _scan(request: _Request) -> _Scanned:
+    """Read one file and index it, unless its content is the cached one. Runs in workers, so it
+    takes and returns plain data."""
+    path, kind, module, package, known = request
+    try:
+        with open(path, "rb") as handle:
+            stat = os.fstat(handle.fileno())
+            source = handle.read()
+    except OSError as error:
+        return None, "", "", (), ((None, None, f"cannot be read: {error.strerror}"),)
+    racy = time.time_ns() - stat.st_mtime_ns < RACY_NS
+    key = None if racy else (stat.st_size, stat.st_mtime_ns)
+    digest = hashlib.sha256(source).hexdigest()
+    if digest == known:
+        return key, digest
+    if kind == "py":
+        sites, failures = _scan_python(source, module, package)
+    else:
+        sites, failures = _scan_notebook(source)
+    return key, digest, f"{kind}:{module}:{package}", tuple(sites), tuple(failures)
+
+
+def _scan_python(
+    source: bytes, module: str | None, package: str | None
+) -> tuple[list[RawSite], list[RawFailure]]:
+    try:
+        # bytes, so that a PEP 263 coding line and a byte-order mark are honoured
+        tree = ast.parse(source)
+    except PARSE_ERRORS as error:
+        return [], [_failure(error, None)]
+    visitor = _Visitor(module, package, None, _import_lines(source), _has_dynamic(source))
+    visitor.body(tree.body, 0)
+    return visitor.sites, []
+
+
+def _failure(error: Exception, cell: int | None) -> RawFailure:
+    if isinstance(error, SyntaxError):
+        return error.lineno, cell, error.msg
+    return None, cell, str(error) or type(error).__name__
+
+
+def _import_lines(source: bytes) -> list[int]:
+    """The lines where `import` is written (in code, comments or strings alike): a statement
+    whose lines contain none holds no import, so its body need not be visited."""
+    if b"\r" in source:
+        source = source.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    lines: list[int] = []
+    line, last = 1, 0
+    position = source.find(b"import")
+    while position != -1:
+        line += source.count(b"\n", last, position)
+        last = position
+        if not lines or lines[-1] != line:
+            lines.append(line)
+        position = source.find(b"import", position + 6)
+    return lines
+
+
+def _has_dynamic(source: bytes) -> bool:
+    return b"import_module" in source or b"__import__" in source
+
+
+# -- notebooks -------------------------------------------------------------------------------
+
+
+def _scan_notebook(source: bytes) -> tuple[list[RawSite], list[RawFailure]]:
+    try:
+        notebook = json.loads(source)
+    except json.JSONDecodeError as error:
+        return [], [(error.lineno, None, f"not valid JSON: {error.msg}")]
+    except UnicodeDecodeError as error:
+        return [], [(None, None, f"not UTF-8 text: {error.reason}")]
+    except RecursionError:
+        return [], [(None, None, "not valid JSON: nested too deeply to read")]
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        return [], [(None, None, 'not an nbformat 4 notebook: no "cells" list')]
+    sites: list[RawSite] = []
+    failures: list[RawFailure] = []
+    for index, cell in enumerate(cells):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        text = _cell_text(cell.get("source", ""))
+        if text is None:
+            failures.append((None, index, "the cell's source is not text"))
+            continue
+        code = python_of_cell(text)
+        if code is None:
+            continue
+        try:
+            tree = ast.parse(code)
+        except PARSE_ERRORS as error:
+            failures.append(_failure(error, index))
+            continue
+        visitor = _Visitor(None, None, index, None, "import_module" in code or "__import__" in code)
+        visitor.body(tree.body, 0)
+        sites.extend(visitor.sites)
+    return sites, failures
+
+
+def _cell_text(source: Any) -> str | None:
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list) and all(isinstance(part, str) for part in source):
+        return "".join(source)
+    return None
+
+
+def python_of_cell(text: str) -> str | None:
+    """The Python of a code cell with its IPython syntax (line magics, shell lines, help lines)
+    replaced by `pass`, so that line numbers and blocks stay as written; None for a cell magic
+    whose body is not Python (`%%bash`, `%%writefile`)."""
+    lines = text.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is not None and lines[first].lstrip().startswith("%%"):
+        magic = lines[first].lstrip()[2:].split(maxsplit=1)
+        if not magic or magic[0] not in PYTHON_CELL_MAGICS:
+            return None
+        lines[first] = ""
+    continued = False
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if continued:
+            lines[i] = ""  # the rest of `!pip install \`
+        elif stripped.startswith(("%", "!", "?")) or _IPYTHON_LINE.fullmatch(stripped):
+            lines[i] = line[: len(line) - len(line.lstrip())] + "pass"
+        else:
+            continue
+        continued = stripped.endswith("\\")
+    return "\n".join(lines)
+
+
+# -- the AST visitor -------------------------------------------------------------------------
+
+
+class _Visitor:
+    """Collects raw sites from statement bodies, carrying the guards they sit under; bodies
+    without the word `import` on any of their lines are skipped."""
+
+    def __init__(
+        self,
+        module: str | None,
+        package: str | None,
+        cell: int | None,
+        import_lines: list[int] | None,
+        dynamic: bool,
+    ) -> None:
+        self.module = module
+        self.package = package
+        self.cell = cell
+        self.lines = import_lines
+        self.dynamic = dynamic
+        self.sites: list[RawSite] = []
+
+    def body(self, statements: list[ast.stmt], flags: int) -> None:
+        for node in statements:
+            if self._may_import(node):
+                self.statement(node, flags)
+
+    def _may_import(self, node: ast.stmt) -> bool:
+        if self.lines is None:
+            return True
+        first = node.lineno
+        decorators: list[ast.expr] = getattr(node, "decorator_list", [])
+        if decorators:
+            first = min(first, decorators[0].lineno)
+        index = bisect_left(self.lines, first)
+        return index < len(self.lines) and self.lines[index] <= (node.end_lineno or node.lineno)
+
+    def statement(self, node: ast.stmt, flags: int) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                self._add(alias.name, alias.lineno, flags)
+        elif isinstance(node, ast.ImportFrom):
+            self._add_relative(node.module or "", node.level, self.package, node.lineno, flags)
+        elif isinstance(node, ast.If):
+            self._compound(node, flags)
+        elif isinstance(node, _TRY_NODES):
+            self._try(node, flags)
+        elif isinstance(node, _FUNCTION_NODES):
+            self.expressions([*node.decorator_list, node.args], flags)
+            # the body runs when called, out of reach of the guards around the definition
+            self.body(node.body, flags & TYPE_CHECKING_ONLY)
+        elif isinstance(node, ast.ClassDef):
+            self.expressions([*node.decorator_list, *node.bases, *node.keywords], flags)
+            self.body(node.body, flags)
+        elif isinstance(node, _WITH_NODES):
+            items = [item.context_expr for item in node.items]
+            self.expressions(items, flags)
+            suppressed = any(_suppresses_import_error(item) for item in items)
+            self.body(node.body, flags | OPTIONAL if suppressed else flags)
+        elif isinstance(node, _LOOP_NODES):
+            self.expressions([node.test] if isinstance(node, ast.While) else [node.iter], flags)
+            self.body(node.body, flags)
+            self.body(node.orelse, flags)
+        elif isinstance(node, ast.Match):
+            self.expressions([node.subject], flags)
+            for case in node.cases:
+                self.expressions([case.guard] if case.guard else [], flags)
+                self.body(case.body, flags)
+        else:
+            self.expressions([node], flags)
+
+    def _compound(self, node: ast.If, flags: int) -> None:
+        self.expressions([node.test], flags)
+        guard = _type_checking_guard(node.test)
+        self.body(node.body, flags | TYPE_CHECKING_ONLY if guard is True else flags)
+        self.body(node.orelse, flags | TYPE_CHECKING_ONLY if guard is False else flags)
+
+    def _try(self, node: ast.stmt, flags: int) -> None:
+        handlers: list[ast.ExceptHandler] = getattr(node, "handlers", [])
+        guarded = any(_catches_import_error(handler.type) for handler in handlers)
+        self.body(getattr(node, "body", []), flags | OPTIONAL if guarded else flags)
+        for handler in handlers:
+            self.expressions([handler.type] if handler.type else [], flags)
+            self.body(handler.body, flags)
+        self.body(getattr(node, "orelse", []), flags)
+        self.body(getattr(node, "finalbody", []), flags)
+
+    def expressions(self, nodes: Sequence[ast.AST], flags: int) -> None:
+        """`importlib.import_module("x")` and `__import__("x")` calls in these expressions."""
+        if not self.dynamic:
+            return
+        for root in nodes:
+            for node in ast.walk(root):
+                if isinstance(node, ast.Call):
+                    self._dynamic_call(node, flags)
+
+    def _dynamic_call(self, call: ast.Call, flags: int) -> None:
+        function = _called_name(call.func)
+        if function not in ("import_module", "__import__"):
+            return
+        name = _argument(call, 0, "name")
+        if not isinstance(name, str):
+            return
+        if function == "__import__":
+            level = _argument(call, 4, "level")
+            if isinstance(level, int) and level > 0:
+                self._add_relative(name, level, self.package, call.lineno, flags | DYNAMIC)
+            else:
+                self._add(name, call.lineno, flags | DYNAMIC)
+            return
+        level = len(name) - len(name.lstrip("."))
+        if not level:
+            self._add(name, call.lineno, flags | DYNAMIC)
+            return
+        anchor = _package_argument(call)
+        if anchor == "__package__":
+            anchor = self.package
+        elif anchor == "__name__":
+            anchor = self.module
+        self._add_relative(name[level:], level, anchor, call.lineno, flags | DYNAMIC)
+
+    def _add_relative(
+        self, name: str, level: int, package: str | None, line: int, flags: int
+    ) -> None:
+        if not level:
+            self._add(name, line, flags)
+            return
+        flags |= RELATIVE
+        bits = package.rsplit(".", level - 1) if package else []
+        if len(bits) < level:
+            # no package to resolve against (a script, a notebook): keep it as written
+            self.sites.append(("." * level + name, line, self.cell, flags))
+            return
+        self._add(f"{bits[0]}.{name}" if name else bits[0], line, flags)
+
+    def _add(self, module: str, line: int, flags: int) -> None:
+        if all(part.isidentifier() for part in module.split(".")):
+            self.sites.append((module, line, self.cell, flags))
+
+
+def _called_name(function: ast.expr) -> str | None:
+    """`import_module` / `__import__`, called bare or through importlib / builtins."""
+    if isinstance(function, ast.Name):
+        return function.id
+    if (
+        isinstance(function, ast.Attribute)
+        and isinstance(function.value, ast.Name)
+        and function.value.id in ("importlib", "builtins")
+    ):
+        return function.attr
+    return None
+
+
+def _argument(call: ast.Call, position: int, keyword: str) -> object:
+    """The literal value of an argument, by position or keyword; None when not a literal."""
+    node: ast.expr | None = call.args[position] if len(call.args) > position else None
+    for candidate in call.keywords:
+        if candidate.arg == keyword:
+            node = candidate.value
+    return node.value if isinstance(node, ast.Constant) else None
+
+
+def _package_argument(call: ast.Call) -> str | None:
+    """import_module's `package`: a literal, or `__package__` / `__name__` by name."""
+    node: ast.expr | None = call.args[1] if len(call.args) > 1 else None
+    for candidate in call.keywords:
+        if candidate.arg == "package":
+            node = candidate.value
+    if isinstance(node, ast.Name) and node.id in ("__package__", "__name__"):
+        return node.id
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def _last_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+def _catches_import_error(handler: ast.expr | None) -> bool:
+    """A bare `except:`, or one whose types include ImportError or one of its bases."""
+    if handler is None:
+        return True
+    if isinstance(handler, ast.Tuple):
+        return any(_catches_import_error(element) for element in handler.elts)
+    return _last_name(handler) in IMPORT_ERRORS
+
+
+def _suppresses_import_error(expr: ast.expr) -> bool:
+    """`contextlib.suppress(ImportError)`."""
+    return (
+        isinstance(expr, ast.Call)
+        and _last_name(expr.func) == "suppress"
+        and any(_catches_import_error(argument) for argument in expr.args)
+    )
+
+
+def _type_checking_guard(test: ast.expr) -> bool | None:
+    """True for `if TYPE_CHECKING:` (any `x.TYPE_CHECKING`), False for `if not TYPE_CHECKING:`
+    (its else is the type-checking branch), None for any other test."""
+    if _last_name(test) == "TYPE_CHECKING":
+        return True
+    if (
+        isinstance(test, ast.UnaryOp)
+        and isinstance(test.op, ast.Not)
+        and _last_name(test.operand) == "TYPE_CHECKING"
+    ):
+        return False
+    return None
