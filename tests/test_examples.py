@@ -40,6 +40,14 @@ STATIC_PASSES = {
     "CFG002",
     "CFG003",
     "MOD001",
+    "DEP001",
+    "DEP002",
+    "DEP003",
+    "DEP004",
+    "DEP006",
+    "DEP007",
+    "DEP008",
+    "DEP009",
 }
 DYNAMIC_PASSES = {"TST002", "TST003", "TST004"}
 # (check id, subject) of every gap the notebook example was written to show.
@@ -54,6 +62,26 @@ NOTEBOOK_STATIC_GAPS = {
     ("OWN001", "engineering"),
     ("CFG003", "DB_PASSWORD"),
     ("MOD001", "model.pkl"),
+    # requirements.txt as a notebook author writes it: nothing pinned, and packages the code
+    # never imports (the notebook's own tooling, a plot library it stopped using, a driver)
+    ("DEP002", "joblib"),
+    ("DEP002", "matplotlib"),
+    ("DEP002", "seaborn"),
+    ("DEP002", "jupyter"),
+    ("DEP002", "psycopg2-binary"),
+    *(
+        ("DEP004", name)
+        for name in (
+            "numpy",
+            "scikit-learn",
+            "joblib",
+            "matplotlib",
+            "seaborn",
+            "jupyter",
+            "sqlalchemy",
+            "psycopg2-binary",
+        )
+    ),
 }
 
 
@@ -111,7 +139,7 @@ def test_notebook_is_not_ready_with_the_designed_gaps() -> None:
     assert (code, report["verdict"]) == (1, "not_ready")
     assert gaps(report) == NOTEBOOK_STATIC_GAPS
     families = {r["family"] for r in report["results"] if r["status"] == "fail"}
-    assert families == {"PKG", "SCH", "TST", "DOC", "OWN", "CFG", "MOD"}
+    assert families == {"PKG", "SCH", "TST", "DOC", "OWN", "CFG", "MOD", "DEP"}
     assert all(r["message"] and r["fix"] for r in report["results"] if r["status"] == "fail")
 
 
