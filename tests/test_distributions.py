@@ -283,3 +283,23 @@ def test_installed_version() -> None:
     assert installed_version("scikit-learn") == sklearn.__version__
     assert installed_version("Scikit_Learn") == sklearn.__version__
     assert installed_version("surely-absent-distribution") is None
+
+
+def test_the_installed_mapping_is_cached_per_environment_and_survives_damage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pavedroad import distributions
+
+    monkeypatch.setenv("PAVED_CACHE_DIR", str(tmp_path / "cache"))
+    distributions._providers.cache_clear()
+    fresh = dict(distributions._providers())
+    [cached] = (tmp_path / "cache").glob("environments-v1/*.json")
+    assert fresh["sklearn"] == ("scikit-learn",)
+
+    distributions._providers.cache_clear()
+    assert dict(distributions._providers()) == fresh  # read back from the file
+
+    cached.write_text("{not json", encoding="utf-8")
+    distributions._providers.cache_clear()
+    assert dict(distributions._providers()) == fresh  # a damaged file is rebuilt, not fatal
+    distributions._providers.cache_clear()
