@@ -1,16 +1,17 @@
 """`paved deps --fix`: add missing requirements to pyproject.toml, keeping its formatting.
 
-tomlkit edits the document in place, so comments, ordering and the style of the existing
-array survive; the file is replaced atomically.
+tomlkit edits the document in place, so comments, ordering, the style of the existing
+array and the line endings survive; the file is replaced atomically, keeping its permissions.
 """
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
 import tomlkit
-from packaging.requirements import Requirement
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Array, Table
@@ -27,7 +28,9 @@ def add_dependencies(pyproject: Path, requirements: Sequence[str]) -> list[str]:
             "  hint: create it (`uv init --bare` writes a minimal one), then run `paved deps --fix`."
         )
     try:
-        document = tomlkit.parse(pyproject.read_text(encoding="utf-8"))
+        # bytes, not read_text: universal newlines would turn a CRLF file into LF on write
+        original = pyproject.read_bytes().decode("utf-8")
+        document = tomlkit.parse(original)
     except (TOMLKitError, UnicodeDecodeError) as error:
         raise UsageError(f"cannot edit {pyproject}: {error}") from None
     project = document.get("project")
@@ -40,17 +43,30 @@ def add_dependencies(pyproject: Path, requirements: Sequence[str]) -> list[str]:
         project["dependencies"] = dependencies
     if not isinstance(dependencies, Array):
         raise UsageError(f"[project].dependencies in {pyproject} is not an array")
-    present = {canonicalize_name(Requirement(str(item)).name) for item in dependencies}
-    added = [
-        requirement
-        for requirement in requirements
-        if canonicalize_name(Requirement(requirement).name) not in present
-    ]
+    present = {name for item in dependencies if (name := _name(item)) is not None}
+    added = [requirement for requirement in requirements if _name(requirement) not in present]
     if not added:
         return []
     if len(dependencies) + len(added) > 1:
         dependencies.multiline(True)
     for requirement in added:
         dependencies.append(requirement)
-    write_atomic(pyproject, tomlkit.dumps(document))
+    mode = stat.S_IMODE(pyproject.stat().st_mode)
+    write_atomic(pyproject, _same_line_endings(tomlkit.dumps(document), original))
+    pyproject.chmod(mode)  # the temporary file was private (0600); the project's file is not
     return added
+
+
+def _same_line_endings(text: str, original: str) -> str:
+    """CRLF throughout when the file was CRLF: tomlkit writes the lines it adds with LF."""
+    if "\r\n" in original and "\n" not in original.replace("\r\n", ""):
+        return text.replace("\r\n", "\n").replace("\n", "\r\n")
+    return text
+
+
+def _name(requirement: object) -> str | None:
+    """The canonical name of a requirement string; None for a line DEP009 reports as invalid."""
+    try:
+        return canonicalize_name(Requirement(str(requirement)).name)
+    except InvalidRequirement:
+        return None

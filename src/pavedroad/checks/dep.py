@@ -13,14 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from pavedroad.artifact_imports import modules_in_artifact
 from pavedroad.declared import Declarations, Declared, declarations
 from pavedroad.distributions import canonical, installed_version, requires_of, resolve
-from pavedroad.imports import ImportSite, import_index, third_party_sites
+from pavedroad.imports import ImportSite, ParseFailure, import_index, third_party_sites
 from pavedroad.project import Project
 from pavedroad.registry import Evidence, Family, Gap, SkipCheck
 from pavedroad.results import Location
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
 
 family = Family(
     "DEP",
@@ -29,6 +35,8 @@ family = Family(
 )
 
 SITES_SHOWN = 3
+# How the import index words a file it could not read (a broken symlink, no permission).
+UNREADABLE = "cannot be read"
 
 
 @dataclass
@@ -154,13 +162,20 @@ def missing(project: Project) -> Iterator[Gap | Evidence]:
         gaps += 1
         yield Gap(
             subject=need.subject,
-            message=f"`{need.module}` is imported but {need.subject} is not declared: "
+            message=f"`{need.module}` is imported but {_undeclared(need.candidates)}: "
             f"{_places(project, required)}",
             location=_location(project, required[0]),
             fix=_declare_fix(project, need.candidates[0]),
         )
     if not gaps:
         yield Evidence(message=f"{found} third-party package(s) imported, each declared")
+
+
+def _undeclared(candidates: tuple[str, ...]) -> str:
+    """`pyyaml is not declared`, or `none of opencv-python, ... is declared` for several."""
+    if len(candidates) == 1:
+        return f"{candidates[0]} is not declared"
+    return f"none of {', '.join(candidates)} is declared"
 
 
 def _transitive(decl: Declarations) -> set[str]:
@@ -365,20 +380,81 @@ def stale_lock(project: Project) -> Iterator[Gap | Evidence]:
     runtime = _unique(d for d in decl.dependencies if d.group == "runtime")
     for lock in decl.locks:
         name = project.rel(lock.path)
-        problems = [(d, p) for d in runtime if (p := _lock_problem(d, lock.packages))]
-        for dependency, problem in problems:
+        problems = {d.name: p for d in runtime if (p := _lock_problem(d, lock.packages))}
+        if lock.kind == "uv.lock":
+            for package, problem in _uv_lock_drift(project, lock.path, runtime).items():
+                problems.setdefault(package, problem)
+        for package, problem in sorted(problems.items()):
             yield Gap(
-                subject=f"{name}: {dependency.name}",
+                subject=f"{name}: {package}",
                 message=f"{name} {problem}",
                 location=project.location(lock.path),
             )
         if not problems:
             yield Evidence(
                 subject=name,
-                message=f"{name} pins {len(lock.packages)} packages and satisfies "
-                f"{len(runtime)} runtime requirements",
+                message=f"{name} pins {len(lock.packages)} package(s) and satisfies "
+                f"{len(runtime)} runtime requirement(s)",
                 location=project.location(lock.path),
             )
+
+
+def _uv_lock_drift(project: Project, path: Path, runtime: list[Declared]) -> dict[str, str]:
+    """Package -> how the requirements uv.lock was made from differ from pyproject.toml's now
+    (what `uv lock --check` refuses): a lock whose versions still fit was made for others."""
+    recorded = _uv_lock_requires(project.text(path) or "")
+    if recorded is None:
+        return {}
+    declared = {
+        d.name: _normal_specifier(d.specifier)
+        for d in runtime
+        if d.source == project.pyproject_path
+    }
+    drift: dict[str, str] = {}
+    for package, specifier in declared.items():
+        if package not in recorded:
+            drift[package] = f"was made without {package}, which pyproject.toml now declares"
+        elif recorded[package] != specifier:
+            drift[package] = (
+                f"was made for {package}{recorded[package] or ' (any version)'}, but "
+                f"pyproject.toml now declares {package}{specifier or ' (any version)'}"
+            )
+    for package in recorded.keys() - declared.keys():
+        drift[package] = f"was made with {package}, which pyproject.toml no longer declares"
+    return drift
+
+
+def _uv_lock_requires(text: str) -> dict[str, str] | None:
+    """The project's runtime requirements as uv.lock recorded them (`[package.metadata]
+    requires-dist` of the project's own entry), name -> specifier; None when it records none."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None  # DEP009 reports it
+    for package in data.get("package", []):
+        source = package.get("source") if isinstance(package, dict) else None
+        if not (isinstance(source, dict) and source.get("virtual", source.get("editable")) == "."):
+            continue
+        requires = package.get("metadata", {}).get("requires-dist")
+        if not isinstance(requires, list):
+            return None
+        return {
+            canonical(entry["name"]): _normal_specifier(str(entry.get("specifier", "")))
+            for entry in requires
+            if isinstance(entry, dict)
+            and isinstance(entry.get("name"), str)
+            # an optional extra's requirement is recorded with `marker = "extra == 'x'"`
+            and "extra" not in str(entry.get("marker", ""))
+        }
+    return None
+
+
+def _normal_specifier(specifier: str) -> str:
+    """One spelling per specifier set (`>=1, <2` and `<2,>=1` are the same)."""
+    try:
+        return str(SpecifierSet(specifier))
+    except InvalidSpecifier:
+        return specifier
 
 
 def _lock_problem(dependency: Declared, packages: Mapping[str, str]) -> str | None:
@@ -527,17 +603,32 @@ def unparsable(project: Project) -> Iterator[Gap | Evidence]:
     """
     index = import_index(project)
     for failure in index.failures:
-        where = project.rel(failure.path) + (
-            f" cell {failure.cell}" if failure.cell is not None else ""
-        )
+        unreadable = failure.message.startswith(UNREADABLE)
         yield Gap(
             subject=project.rel(failure.path),
-            message=f"{where} does not parse: {failure.message}",
+            message=f"{_failure_place(project, failure)} "
+            + (failure.message if unreadable else f"does not parse: {failure.message}"),
             location=project.location(failure.path, failure.line if failure.cell is None else None),
+            fix=(
+                "Make the file readable, or remove it (a symlink that points at itself or at "
+                "nothing is no code)."
+                if unreadable
+                else None
+            ),
         )
     files = len(project.python_files) + len(project.notebook_files)
     if not index.failures:
         yield Evidence(message=f"{files} files parsed, {len(index.sites)} imports indexed")
+
+
+def _failure_place(project: Project, failure: ParseFailure) -> str:
+    """`src/a.py`, or `notebooks/x.ipynb cell 3 line 2` (a notebook's line is the cell's)."""
+    where = project.rel(failure.path)
+    if failure.cell is not None:
+        where += f" cell {failure.cell}"
+        if failure.line is not None:
+            where += f" line {failure.line}"
+    return where
 
 
 @family.check("DEP009", "Every dependency file can be read")

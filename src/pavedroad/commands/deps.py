@@ -47,7 +47,7 @@ def deps(path: Path, format_: str, output: Path | None, fix: bool) -> int:
     project = _project(path)
     report = _report(project)
     if fix:
-        added = add_dependencies(project.pyproject_path, _missing_requirements(report))
+        added = add_dependencies(project.pyproject_path, _missing_requirements(project, report))
         console = Console(stderr=True, highlight=False)
         if added:
             console.print(f"added to {project.rel(project.pyproject_path)}: {', '.join(added)}")
@@ -69,11 +69,15 @@ def _report(project: Project) -> Report:
     return evaluate(project, [dep.family], engine.Selection(skip=frozenset({"CON001"})))
 
 
-def _missing_requirements(report: Report) -> list[str]:
-    """`name==installed` for each DEP001 gap; a package not installed here is added unpinned."""
+def _missing_requirements(project: Project, report: Report) -> list[str]:
+    """`name==installed` for each DEP001 gap; a package not installed here is added unpinned.
+    A gap's subject is the import name when several distributions provide it (`cv2`): the
+    distribution to add is the one DEP001 suggests, never the import name."""
+    suggested = {need.subject: need.candidates[0] for need in dep.needs(project)}
     requirements = []
     for result in report.verdict.results:
         if result.id == MISSING and result.status is Status.FAIL and result.subject:
-            version = installed_version(result.subject)
-            requirements.append(f"{result.subject}=={version}" if version else result.subject)
+            name = suggested.get(result.subject, result.subject)
+            version = installed_version(name)
+            requirements.append(f"{name}=={version}" if version else name)
     return requirements
