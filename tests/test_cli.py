@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import subprocess
 import sys
 import tempfile
@@ -339,3 +340,23 @@ def test_a_reader_that_leaves_early_gets_no_traceback() -> None:
         stderr = process.stderr.read()
     assert process.wait(timeout=120) == 1
     assert "Traceback" not in stderr and "internal error" not in stderr
+
+
+def test_a_report_gets_ordinary_permissions_not_the_temporary_file_s(tree: Tree) -> None:
+    output = tree({}) / "report.json"
+    assert (
+        invoke(
+            "check",
+            str(model_project(tree)),
+            "--only",
+            "MOD001",
+            "--format",
+            "json",
+            "--output",
+            str(output),
+        )
+        == 0
+    )
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(output.stat().st_mode) == 0o666 & ~umask

@@ -6,7 +6,6 @@ array and the line endings survive; the file is replaced atomically, keeping its
 
 from __future__ import annotations
 
-import stat
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -51,9 +50,7 @@ def add_dependencies(pyproject: Path, requirements: Sequence[str]) -> list[str]:
         dependencies.multiline(True)
     for requirement in added:
         dependencies.append(requirement)
-    mode = stat.S_IMODE(pyproject.stat().st_mode)
     write_atomic(pyproject, _same_line_endings(tomlkit.dumps(document), original))
-    pyproject.chmod(mode)  # the temporary file was private (0600); the project's file is not
     return added
 
 
