@@ -180,14 +180,7 @@ def _undeclared(candidates: tuple[str, ...]) -> str:
 
 def _transitive(decl: Declarations) -> set[str]:
     """Every distribution installed as a requirement of a declared one (not declared itself)."""
-    seen: set[str] = set()
-    todo = [d.name for d in decl.dependencies]
-    while todo:
-        for required in requires_of(todo.pop()):
-            if required not in seen:
-                seen.add(required)
-                todo.append(required)
-    return seen - _declared_names(decl)
+    return _closure_of(*(d.name for d in decl.dependencies)) - _declared_names(decl)
 
 
 # -- DEP002 ---------------------------------------------------------------------------------
@@ -293,9 +286,10 @@ def _requirers(decl: Declarations, distribution: str) -> str:
     return ", ".join(names) if names else "a declared package"
 
 
-def _closure_of(distribution: str) -> set[str]:
+def _closure_of(*distributions: str) -> set[str]:
+    """What the installed `distributions` require, directly or through each other."""
     seen: set[str] = set()
-    todo = [distribution]
+    todo = list(distributions)
     while todo:
         for required in requires_of(todo.pop()):
             if required not in seen:
