@@ -22,7 +22,7 @@ from rich.markup import escape
 from pavedroad import __version__, engine
 from pavedroad.commands.deps import deps
 from pavedroad.commands.lock import lock
-from pavedroad.commands.pipeline import catalogue, emit, evaluate
+from pavedroad.commands.pipeline import catalogue, emit, evaluate, format_option, output_option
 from pavedroad.contract import find_contract, json_schema, load_contract
 from pavedroad.errors import PavedError, UsageError
 from pavedroad.project import Project
@@ -50,20 +50,8 @@ def cli() -> None:
     "--skip", multiple=True, metavar="IDS", help="Skip these checks or families (comma-separated)."
 )
 @click.option("--static", is_flag=True, help="Skip dynamic checks: run no project code.")
-@click.option(
-    "--format",
-    "format_",
-    type=click.Choice([f.value for f in Format]),
-    default="text",
-    show_default=True,
-    help="Report format.",
-)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to FILE (atomically); the text report still goes to the terminal.",
-)
+@format_option
+@output_option
 @click.option(
     "--contract",
     "contract_path",

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from pavedroad import engine
 from pavedroad.checks import dep
-from pavedroad.commands.pipeline import emit, evaluate
+from pavedroad.commands.pipeline import emit, evaluate, format_option, output_option
 from pavedroad.contract import empty_contract, load_contract, search_contract
 from pavedroad.distributions import installed_version
 from pavedroad.fix_deps import add_dependencies
@@ -22,20 +22,8 @@ MISSING = "DEP001"
 
 @click.command("deps")
 @click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option(
-    "--format",
-    "format_",
-    type=click.Choice([f.value for f in Format]),
-    default="text",
-    show_default=True,
-    help="Report format.",
-)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to FILE (atomically).",
-)
+@format_option
+@output_option
 @click.option(
     "--fix",
     is_flag=True,
