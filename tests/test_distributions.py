@@ -20,6 +20,7 @@ from pavedroad.distributions import (
     canonical,
     import_names_table,
     installed_version,
+    packages_distributions,
     requires_of,
     resolve,
 )
@@ -35,7 +36,7 @@ def pypi_names() -> set[str]:
 
 
 def installed_tops() -> set[str]:
-    return set(importlib.metadata.packages_distributions())
+    return set(packages_distributions())  # as Python 3.11 computes it, on 3.10 too
 
 
 # -- the table --------------------------------------------------------------------------------

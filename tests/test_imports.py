@@ -354,7 +354,7 @@ text = 'import not_code'
     )
     (tmp_path / "nulls.py").write_bytes(b"import a\x00\n")
     index = index_imports(project)
-    assert set(rows(project, index)) == {
+    expected = {
         ("a", "cr.py", 1, None, False, False),
         ("b", "cr.py", 4, None, False, False),
         ("a", "crlf.py", 1, None, False, False),
@@ -363,7 +363,13 @@ text = 'import not_code'
         ("plug", "shapes.py", 3, None, False, False),
         ("deep", "shapes.py", 14, None, False, False),
     }
-    assert [project.rel(f.path) for f in index.failures] == ["generated.py", "nulls.py"]
+    failures = [project.rel(f.path) for f in index.failures]
+    if sys.version_info >= (3, 11):  # the parser refuses the 200,000-term expression
+        assert failures == ["generated.py", "nulls.py"]
+    else:  # 3.10 parses it on a big stack instead of crashing
+        expected.add(("a", "generated.py", 1, None, False, False))
+        assert failures == ["nulls.py"]
+    assert set(rows(project, index)) == expected
 
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="except* is Python 3.11+")

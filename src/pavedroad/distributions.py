@@ -13,6 +13,7 @@ import contextlib
 import functools
 import hashlib
 import importlib.metadata
+import inspect
 import json
 import os
 import sys
@@ -140,7 +141,7 @@ def _providers() -> Mapping[str, tuple[str, ...]]:
         except (OSError, ValueError, AttributeError, TypeError):
             pass  # missing or damaged: read the metadata again
     found: dict[str, list[str]] = defaultdict(list)
-    for top, names in importlib.metadata.packages_distributions().items():
+    for top, names in packages_distributions().items():
         for name in names:
             if canonical(name) not in found[top]:
                 found[top].append(canonical(name))
@@ -148,6 +149,34 @@ def _providers() -> Mapping[str, tuple[str, ...]]:
         with contextlib.suppress(OSError):  # an unwritable cache costs speed, not correctness
             write_atomic(cache, json.dumps(found))
     return MappingProxyType({top: tuple(names) for top, names in found.items()})
+
+
+def packages_distributions() -> dict[str, list[str]]:
+    """`importlib.metadata.packages_distributions()` as Python 3.11 computes it: from
+    top_level.txt, else inferred from the files the distribution installed. Python 3.10 reads
+    top_level.txt only, and packages built without one (scikit-learn, built with meson) would
+    look uninstalled there."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for distribution in importlib.metadata.distributions():
+        name = distribution.metadata["Name"]
+        if not name:
+            continue
+        top_level = distribution.read_text("top_level.txt")
+        tops = top_level.split() if top_level else _inferred_tops(distribution)
+        for top in tops:
+            found[top].append(name)
+    return found
+
+
+def _inferred_tops(distribution: importlib.metadata.Distribution) -> set[str]:
+    tops: set[str] = set()
+    for path in distribution.files or ():
+        parts = path.parts
+        # a folder's name, or a top-level module file's (`six.py` -> six)
+        top = parts[0] if len(parts) > 1 else inspect.getmodulename(parts[0]) or ""
+        if top and "." not in top:
+            tops.add(top)
+    return tops
 
 
 def _environment_cache() -> Path | None:

@@ -514,12 +514,42 @@ def _scan(request: _Request) -> _Scanned:
     return key, digest, f"{kind}:{module}:{package}", tuple(sites), tuple(failures)
 
 
+# Python 3.10's parser has no depth guard: a generated file with a 100,000-term expression
+# overflows the C stack and kills the process (3.11+ raises RecursionError). Large sources are
+# parsed there on a thread with a stack big enough for any file that fits in memory.
+_DEEP_PARSE_BYTES = 64 * 1024
+_DEEP_PARSE_STACK = 512 * 1024 * 1024
+
+
+def _parse(source: bytes) -> ast.Module:
+    if sys.version_info >= (3, 11) or len(source) < _DEEP_PARSE_BYTES:
+        return ast.parse(source)
+    outcome: list[ast.Module | BaseException] = []
+
+    def parse() -> None:
+        try:
+            outcome.append(ast.parse(source))
+        except BaseException as error:  # handed back to the caller's handlers
+            outcome.append(error)
+
+    previous = threading.stack_size(_DEEP_PARSE_STACK)
+    try:
+        worker = threading.Thread(target=parse, name="paved-parse")
+        worker.start()
+    finally:
+        threading.stack_size(previous)
+    worker.join()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
 def _scan_python(
     source: bytes, module: str | None, package: str | None
 ) -> tuple[list[RawSite], list[RawFailure]]:
     try:
         # bytes, so that a PEP 263 coding line and a byte-order mark are honoured
-        tree = ast.parse(source)
+        tree = _parse(source)
     except PARSE_ERRORS as error:
         return [], [_failure(error, None)]
     visitor = _Visitor(module, package, None, _import_lines(source), _has_dynamic(source))
