@@ -15,7 +15,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from pavedroad.artifact_imports import modules_in_artifact
+from pavedroad.artifact_imports import ArtifactModules, modules_in_artifact
 from pavedroad.declared import Declarations, Declared, declarations
 from pavedroad.distributions import canonical, installed_version, requires_of, resolve
 from pavedroad.imports import ImportSite, ParseFailure, import_index, third_party_sites
@@ -520,7 +520,7 @@ def artifact_packages(project: Project) -> Iterator[Gap | Evidence]:
     Fix: Declare the packages the artifact needs, pinned to the versions it was saved with.
     """
     path = _artifact_path(project)
-    scan = modules_in_artifact(path)
+    scan = _artifact_scan(project, path)
     if scan.error is not None:
         raise SkipCheck(f"cannot read {project.rel(path)}: {scan.error}")
     decl = declarations(project)
@@ -576,8 +576,21 @@ def _artifact_distributions(project: Project) -> set[str]:
     model = project.contract.model
     if model is None or model.artifact is None or not (project.root / model.artifact).is_file():
         return set()
-    scan = modules_in_artifact(project.root / model.artifact)
+    scan = _artifact_scan(project, project.root / model.artifact)
     return set(_artifact_needs(project, scan.modules)) if scan.error is None else set()
+
+
+def _artifact_scan(project: Project, path: Path) -> ArtifactModules:
+    """The opcode scan of the contract's artifact at `path`, once per run: DEP002 and DEP007
+    both need it, and a model file can be hundreds of megabytes."""
+    scans = project.fact(_no_scans)
+    if path not in scans:
+        scans[path] = modules_in_artifact(path)
+    return scans[path]
+
+
+def _no_scans(project: Project) -> dict[Path, ArtifactModules]:
+    return {}
 
 
 # -- DEP008 / DEP009 ------------------------------------------------------------------------

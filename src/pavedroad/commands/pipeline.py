@@ -18,6 +18,8 @@ from pavedroad.reporters import Format, Report, renderer
 from pavedroad.reporters import text as text_reporter
 from pavedroad.results import Verdict
 
+INDEX_FAMILY = "DEP"  # the family whose checks read the import index
+
 # The report options `check` and `deps` share, so both commands read and behave alike.
 format_option = click.option(
     "--format",
@@ -44,8 +46,10 @@ def evaluate(
     """Run the checks, showing the one running on stderr (it only animates on a terminal, so
     reports on stdout stay clean), and wrap the verdict with what reporters need."""
     # The import index parses in forked workers, which is only safe while no other thread runs:
-    # build it before the spinner's thread starts (a per-run fact, so the checks reuse it).
-    import_index(project)
+    # build it before the spinner's thread starts (a per-run fact, so the checks reuse it), and
+    # only when a selected check reads it: `--only MOD001` must not parse the whole tree.
+    if any(c.family == INDEX_FAMILY and selection.picks(c) for f in families for c in f.checks):
+        import_index(project)
     with Console(stderr=True).status("checking", spinner="dots") as status:
         verdict = engine.run(
             project,
