@@ -120,8 +120,17 @@ class Dependencies(Section):
         return value
 
 
+BatchFormat = Literal["records", "pandas", "arrow", "numpy"]
+
+
 class Model(Section):
-    predict: Reference | None = Field(None, description="Callable: inputs -> outputs.")
+    predict: Reference | None = Field(None, description="Callable: a batch of inputs -> outputs.")
+    batch_format: BatchFormat = Field(
+        "records",
+        description="What `predict` takes, as Ray Data's map_batches names it: 'records' (a list "
+        "of input-schema objects), 'pandas' (a DataFrame), 'arrow' (a pyarrow Table) or 'numpy' "
+        "(a dict of column name -> array).",
+    )
     input_schema: Reference | None = Field(None, description="Pydantic model of one input.")
     output_schema: Reference | None = Field(None, description="Pydantic model of one output.")
     artifact: str | None = Field(None, description="Path of the model artifact in the project.")
@@ -131,17 +140,53 @@ class Model(Section):
 
 
 class Threshold(Section):
+    """The acceptance range of one metric, and for a custom metric the function computing it."""
+
     min: float | None = None
     max: float | None = None
+    function: Reference | None = Field(
+        None, description="A custom metric: 'module:function(y_true, y_pred) -> float'."
+    )
+    uses: Literal["prediction", "score"] = Field(
+        "prediction", description="Which output a custom metric receives as y_pred."
+    )
+    higher_is_better: bool | None = Field(
+        None, description="A custom metric's direction, for regressions against the baseline."
+    )
 
 
 class Performance(Section):
     dataset: str | None = Field(None, description="Golden dataset: CSV or Parquet.")
     target: str | None = Field(None, description="The target column of the golden dataset.")
+    prediction: str | None = Field(
+        None,
+        description="The output field compared with the target by label and regression metrics "
+        "(accuracy, f1, rmse, ...). Default: the output schema's only field.",
+    )
+    score: str | None = Field(
+        None,
+        description="The output field with the positive-class probability, for ranking and "
+        "probabilistic metrics (roc_auc, pr_auc, log_loss, brier).",
+    )
     metrics: dict[str, Threshold] = Field(default_factory=dict)
+    slices: list[str] = Field(
+        default_factory=list, description="Columns whose every value must meet the thresholds."
+    )
+    slice_metrics: dict[str, Threshold] = Field(
+        default_factory=dict, description="Per-slice thresholds; default: the overall ones."
+    )
+    slice_min_rows: int = Field(
+        30, ge=1, description="Smaller slices are reported but not judged: too noisy."
+    )
+    latency_p50_ms: float | None = Field(None, gt=0)
+    latency_p95_ms: float | None = Field(None, gt=0)
     latency_p99_ms: float | None = Field(None, gt=0)
+    throughput_rows_s: float | None = Field(None, gt=0, description="Minimum batch throughput.")
     peak_memory_mb: float | None = Field(None, gt=0)
-    regression_tolerance: float | None = Field(None, ge=0)
+    regression_tolerance: float = Field(
+        0.01, ge=0, description="How far a metric may fall behind the accepted baseline."
+    )
+    batch_size: int = Field(10_000, ge=1, description="Rows per batch read and predicted.")
 
 
 class Tests(Section):

@@ -56,6 +56,11 @@ class Project:
             self._facts[compute] = compute(self)
         return self._facts[compute]  # type: ignore[no-any-return]
 
+    def provide(self, compute: Callable[[Project], T], value: T) -> None:
+        """Record `compute`'s fact computed elsewhere: a command that shows progress while it
+        computes a fact hands the result over, and the checks reuse it instead of running again."""
+        self._facts[compute] = value
+
     # -- locations -------------------------------------------------------------------------
 
     def rel(self, path: Path) -> str:
