@@ -12,9 +12,11 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
+import click
 import pytest
 
 from pavedroad import __version__, cli, engine
+from pavedroad.commands import pipeline
 from pavedroad.contract import json_schema
 from pavedroad.project import Project
 from pavedroad.registry import Family, Gap
@@ -260,7 +262,7 @@ def test_explain_lists_every_check(
         """What.\n\nWhy: w.\n\nExample: e.\n\nFix: f."""
         yield from ()
 
-    monkeypatch.setattr(cli, "builtin_families", lambda: [odd])
+    monkeypatch.setattr(pipeline, "builtin_families", lambda: [odd])
     assert invoke("explain") == 0
     assert capsys.readouterr().out.splitlines() == [
         "ODD001  The [package] table names a package, [/] included",
@@ -360,3 +362,92 @@ def test_a_report_gets_ordinary_permissions_not_the_temporary_file_s(tree: Tree)
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(output.stat().st_mode) == 0o666 & ~umask
+
+
+# -- commands are imported only when they run ------------------------------------------------
+
+MODULES_AFTER = """
+import json, sys
+from pavedroad.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+finally:
+    sys.stdout.flush()
+    print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def modules_after(*args: str, cwd: Path) -> set[str]:
+    """The modules a real `paved ARGS` process has imported by the time it exits."""
+    done = subprocess.run(
+        [sys.executable, "-c", MODULES_AFTER, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        env={**os.environ, "TTY_COMPATIBLE": "0"},  # as a hook or CI runs it: no terminal
+    )
+    assert done.returncode in (0, 1), done.stderr
+    modules: list[str] = json.loads(done.stderr.splitlines()[-1])
+    return set(modules)
+
+
+def test_paved_deps_imports_neither_the_other_commands_nor_rich_nor_tomlkit(tree: Tree) -> None:
+    root = tree({"pyproject.toml": '[project]\nname = "p"\ndependencies = []\n', "p.py": ""})
+    loaded = modules_after("deps", str(root), "--format", "json", cwd=root)
+    assert "pavedroad.commands.deps" in loaded
+    for module in (
+        "pavedroad.commands.check",
+        "pavedroad.commands.explain",
+        "pavedroad.commands.lock",
+        "pavedroad.lock",
+        "pavedroad.fix_deps",
+        "tomlkit",
+        "pavedroad.checks.mod",
+    ):
+        assert module not in loaded, module
+
+
+def test_commands_map_to_click_commands_of_that_name() -> None:
+    for name, target in cli.COMMANDS.items():
+        module, _, attribute = target.partition(":")
+        command = getattr(__import__(module, fromlist=[attribute]), attribute)
+        assert cli.cli.commands[name] is command
+        assert command.name == name
+
+
+def test_help_lists_every_command_with_its_short_help() -> None:
+    done = paved("--help")
+    assert done.returncode == 0, done.stderr
+    listed = done.stdout.split("Commands:\n", 1)[1]
+    for name in cli.COMMANDS:
+        command = cli.cli.commands[name]
+        assert f"  {name}  " in listed
+        assert " ".join((command.help or "").split()[:4]) in listed
+
+
+def test_an_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert invoke("depz") == 2
+    assert "No such command 'depz'" in capsys.readouterr().err
+
+
+def test_lazy_commands_behave_as_a_mapping() -> None:
+    commands = cli.LazyCommands({"schema": "pavedroad.commands.schema:schema"})
+    assert list(commands) == ["schema"] and len(commands) == 1 and "schema" in commands
+    assert commands.get("nope") is None
+    extra = click_command("extra")
+    commands["extra"] = extra
+    assert sorted(commands) == ["extra", "schema"] and commands["extra"] is extra
+    del commands["schema"]
+    assert list(commands) == ["extra"]
+    with pytest.raises(KeyError):
+        del commands["schema"]
+    broken = cli.LazyCommands({"bad": "pavedroad.cli:COMMANDS"})
+    with pytest.raises(TypeError, match="not a click command"):
+        broken["bad"]
+
+
+def click_command(name: str) -> click.Command:
+    return click.Command(name, callback=lambda: None)

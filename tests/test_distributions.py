@@ -304,3 +304,52 @@ def test_the_installed_mapping_is_cached_per_environment_and_survives_damage(
     distributions._providers.cache_clear()
     assert dict(distributions._providers()) == fresh  # a damaged file is rebuilt, not fatal
     distributions._providers.cache_clear()
+
+
+def test_a_warm_call_reads_the_cache_and_no_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pavedroad import distributions
+
+    monkeypatch.setenv("PAVED_CACHE_DIR", str(tmp_path / "cache"))
+    distributions._providers.cache_clear()
+    fresh = dict(distributions._providers())
+
+    def no_metadata() -> dict[str, list[str]]:
+        raise AssertionError("the metadata was read again")
+
+    monkeypatch.setattr(distributions, "packages_distributions", no_metadata)
+    distributions._providers.cache_clear()
+    assert dict(distributions._providers()) == fresh
+    distributions._providers.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "content",
+    ['["sklearn"]', '{"sklearn": "scikit-learn"}', '{"sklearn": [1]}', "null", "[" * 100_000],
+)
+def test_a_cached_mapping_of_the_wrong_shape_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str
+) -> None:
+    from pavedroad import distributions
+
+    monkeypatch.setenv("PAVED_CACHE_DIR", str(tmp_path / "cache"))
+    distributions._providers.cache_clear()
+    fresh = dict(distributions._providers())
+    [cached] = (tmp_path / "cache").glob("environments-v1/*.json")
+    cached.write_text(content, encoding="utf-8")
+    distributions._providers.cache_clear()
+    assert dict(distributions._providers()) == fresh
+    assert json.loads(cached.read_text(encoding="utf-8"))["sklearn"] == ["scikit-learn"]
+    distributions._providers.cache_clear()
+
+
+def test_the_metadata_read_as_text_agrees_with_the_standard_library() -> None:
+    """Names without the email parser, files without PackagePath: the same answers."""
+    from pavedroad import distributions
+
+    ours = distributions.packages_distributions()
+    for top, names in importlib.metadata.packages_distributions().items():
+        assert set(names) <= set(ours[top]), top
+    for distribution in importlib.metadata.distributions():
+        assert distributions._name_of(distribution) == distribution.metadata["Name"]

@@ -450,6 +450,42 @@ def test_a_touched_file_with_the_same_content_is_not_parsed_again(
     assert second.sites[0] == first.sites[0]
 
 
+def test_an_edited_file_of_the_same_size_is_indexed_again_when_its_mtime_moved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = write(tmp_path, {"job.py": "import alpha\n", "pkg/other.py": "import beta\n"})
+    for name in ("job.py", "pkg/other.py"):
+        os.utime(tmp_path / name, ns=(OLD * 10**9, OLD * 10**9))
+    assert [s.top for s in index_imports(project).sites] == ["alpha", "beta"]
+    (tmp_path / "pkg/other.py").write_text("import delta\n", encoding="utf-8")  # same size
+    os.utime(tmp_path / "pkg/other.py", ns=(OLD * 10**9, (OLD + 60) * 10**9))
+    parsed = count_parses(monkeypatch)
+    assert [s.top for s in index_imports(project).sites] == ["alpha", "delta"]
+    assert parsed == [b"import delta\n"]
+    parsed.clear()
+    assert [s.top for s in index_imports(project).sites] == ["alpha", "delta"]
+    assert parsed == []  # and the new stat is trusted from then on
+
+
+@pytest.mark.parametrize(
+    "change", [{"version": "imports-v0"}, {"root": "/somewhere/else"}, {"version": None}]
+)
+def test_a_cache_of_another_version_or_project_is_ignored(
+    tmp_path: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch, change: dict[str, object]
+) -> None:
+    project = write(tmp_path, {"job.py": "import alpha\n"})
+    os.utime(tmp_path / "job.py", ns=(OLD * 10**9, OLD * 10**9))
+    expected = index_imports(project)
+    (cache_file,) = (cache_home / "imports-v1").iterdir()
+    data = json.loads(cache_file.read_text(encoding="utf-8"))
+    for entry in data["entries"].values():
+        entry[3] = [["bogus", 1, None, 0]]  # what a wrongly trusted cache would report
+    cache_file.write_text(json.dumps({**data, **change}), encoding="utf-8")
+    parsed = count_parses(monkeypatch)
+    assert index_imports(project) == expected
+    assert parsed == [b"import alpha\n"]
+
+
 def test_a_corrupt_cache_is_ignored_and_replaced(
     tmp_path: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -54,7 +54,7 @@ Owner = Annotated[str, Field(min_length=1)]
 class Section(BaseModel):
     """A table of the contract: unknown keys are errors, values are immutable once loaded."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class ContractMeta(Section):
@@ -223,7 +223,11 @@ class Contract(Section):
     """The production-readiness contract between data science and engineering."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, title="pavedroad handoff contract", protected_namespaces=()
+        extra="forbid",
+        frozen=True,
+        defer_build=True,
+        title="pavedroad handoff contract",
+        protected_namespaces=(),
     )
 
     contract: ContractMeta | None = None

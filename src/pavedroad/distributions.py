@@ -10,6 +10,7 @@ pavedroad runs; for what is not installed, a table shipped with pavedroad
 from __future__ import annotations
 
 import contextlib
+import csv
 import functools
 import hashlib
 import importlib.metadata
@@ -136,10 +137,11 @@ def _providers() -> Mapping[str, tuple[str, ...]]:
     cache = _environment_cache()
     if cache is not None:
         try:
-            cached = json.loads(cache.read_text(encoding="utf-8"))
-            return MappingProxyType({str(k): tuple(str(n) for n in v) for k, v in cached.items()})
-        except (OSError, ValueError, AttributeError, TypeError):
-            pass  # missing or damaged: read the metadata again
+            cached = _decode_providers(json.loads(cache.read_bytes()))
+        except (OSError, ValueError, RecursionError):
+            cached = None  # missing, unreadable, not JSON
+        if cached is not None:
+            return cached
     found: dict[str, list[str]] = defaultdict(list)
     for top, names in packages_distributions().items():
         for name in names:
@@ -151,14 +153,28 @@ def _providers() -> Mapping[str, tuple[str, ...]]:
     return MappingProxyType({top: tuple(names) for top, names in found.items()})
 
 
+def _decode_providers(data: object) -> Mapping[str, tuple[str, ...]] | None:
+    """The cached mapping if it has the shape written (name -> list of names), else None: a
+    damaged or foreign file is read again from the metadata, never trusted in part."""
+    if not isinstance(data, dict):
+        return None
+    decoded: dict[str, tuple[str, ...]] = {}
+    for top, names in data.items():
+        if not (isinstance(names, list) and all(isinstance(name, str) for name in names)):
+            return None
+        decoded[top] = tuple(names)
+    return MappingProxyType(decoded)
+
+
 def packages_distributions() -> dict[str, list[str]]:
     """`importlib.metadata.packages_distributions()` as Python 3.11 computes it: from
     top_level.txt, else inferred from the files the distribution installed. Python 3.10 reads
     top_level.txt only, and packages built without one (scikit-learn, built with meson) would
-    look uninstalled there."""
+    look uninstalled there. The files are read as text: the stdlib's parsed metadata and
+    PackagePath objects cost ten times more, in the one place a cold run waits for them."""
     found: dict[str, list[str]] = defaultdict(list)
     for distribution in importlib.metadata.distributions():
-        name = distribution.metadata["Name"]
+        name = _name_of(distribution)
         if not name:
             continue
         top_level = distribution.read_text("top_level.txt")
@@ -168,10 +184,32 @@ def packages_distributions() -> dict[str, list[str]]:
     return found
 
 
+def _name_of(distribution: importlib.metadata.Distribution) -> str | None:
+    """The `Name:` header of the metadata, found without the email parser (the header block
+    ends at the first empty line; a name is never folded over two lines)."""
+    text = distribution.read_text("METADATA") or distribution.read_text("PKG-INFO")
+    if text is None:
+        return None
+    for line in text.splitlines():
+        if not line.strip():
+            break
+        key, colon, value = line.partition(":")
+        if colon and key.strip().lower() == "name":
+            return value.strip() or None
+    return None
+
+
 def _inferred_tops(distribution: importlib.metadata.Distribution) -> set[str]:
+    record = distribution.read_text("RECORD")
+    if record is None:  # an egg-info install: the stdlib knows its other file lists
+        paths: Iterable[str] = (str(path) for path in distribution.files or ())
+    else:
+        paths = (row[0] for row in csv.reader(record.splitlines()) if row)
     tops: set[str] = set()
-    for path in distribution.files or ():
-        parts = path.parts
+    for path in paths:
+        parts = [part for part in path.split("/") if part not in ("", ".")]
+        if not parts:
+            continue
         # a folder's name, or a top-level module file's (`six.py` -> six)
         top = parts[0] if len(parts) > 1 else inspect.getmodulename(parts[0]) or ""
         if top and "." not in top:

@@ -1,11 +1,14 @@
-"""Writing files so that a crash or Ctrl-C never leaves a half-written report behind."""
+"""Files: written so that a crash or Ctrl-C never leaves half a report behind, hashed in chunks."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import tempfile
 from pathlib import Path
+
+CHUNK = 1 << 20
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -34,3 +37,12 @@ def _mode_for(path: Path) -> int:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
+
+
+def sha256_of(path: Path) -> str:
+    """Streamed, so a multi-gigabyte artifact or dataset costs the memory of one chunk."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

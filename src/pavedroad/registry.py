@@ -29,6 +29,7 @@ BUILTIN_FAMILIES = (
     "pavedroad.checks.own",
     "pavedroad.checks.cfg",
     "pavedroad.checks.mod",
+    "pavedroad.checks.prf",
     "pavedroad.checks.dep",
 )
 _SECTION = re.compile(r"^(Why|Example|Fix):[ \t]*", re.MULTILINE)

@@ -1,1 +1,1 @@
-"""Commands beyond `check`, `explain` and `schema`, one module each; cli.py registers them."""
+"""The `paved` subcommands, one module each; cli.py maps their names to them (`COMMANDS`)."""

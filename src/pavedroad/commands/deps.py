@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from pavedroad import engine
 from pavedroad.checks import dep
 from pavedroad.commands.pipeline import emit, evaluate, format_option, output_option
 from pavedroad.contract import empty_contract, load_contract, search_contract
 from pavedroad.distributions import installed_version
-from pavedroad.fix_deps import add_dependencies
 from pavedroad.project import Project
 from pavedroad.reporters import Format, Report
 from pavedroad.results import Status
@@ -35,6 +33,11 @@ def deps(path: Path, format_: str, output: Path | None, fix: bool) -> int:
     project = _project(path)
     report = _report(project)
     if fix:
+        # tomlkit and rich only with --fix: the usual run, in a hook or an editor, needs neither
+        from rich.console import Console
+
+        from pavedroad.fix_deps import add_dependencies
+
         added = add_dependencies(project.pyproject_path, _missing_requirements(project, report))
         console = Console(stderr=True, highlight=False)
         if added:

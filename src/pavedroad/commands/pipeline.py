@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from pavedroad import engine
 from pavedroad.errors import UsageError
 from pavedroad.fileio import write_atomic
 from pavedroad.imports import import_index
 from pavedroad.project import Project
-from pavedroad.registry import Check, Family, PluginFailure
+from pavedroad.registry import Check, Family, PluginFailure, builtin_families, plugin_families
 from pavedroad.reporters import Format, Report, renderer
-from pavedroad.reporters import text as text_reporter
 from pavedroad.results import Verdict
 
 INDEX_FAMILY = "DEP"  # the family whose checks read the import index
@@ -50,15 +51,48 @@ def evaluate(
     # only when a selected check reads it: `--only MOD001` must not parse the whole tree.
     if any(c.family == INDEX_FAMILY and selection.picks(c) for f in families for c in f.checks):
         import_index(project)
-    with Console(stderr=True).status("checking", spinner="dots") as status:
+    with _spinner("checking") as update:
         verdict = engine.run(
             project,
             families,
             selection,
             plugin_failures=failures,
-            on_check=lambda check: status.update(f"{check.id}  {check.title}"),
+            on_check=lambda check: update(f"{check.id}  {check.title}"),
         )
     return report_of(project, families, verdict)
+
+
+def families() -> tuple[list[Family], list[PluginFailure]]:
+    """The built-in families, then the plugins' (and the plugins that failed to load)."""
+    plugins, failures = plugin_families()
+    return [*builtin_families(), *plugins], failures
+
+
+@contextmanager
+def _spinner(text: str) -> Iterator[Callable[[str], None]]:
+    """rich's status spinner on stderr when stderr is a terminal; else nothing, without
+    importing rich (30 ms, and a refresh thread) for a spinner that would show nothing."""
+    if not _may_be_terminal():
+        yield lambda _: None
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(text, spinner="dots") as status:
+        yield status.update
+
+
+def _may_be_terminal() -> bool:
+    """False only where rich's Console.is_terminal is certainly False for stderr, by rich's own
+    rules: TTY_COMPATIBLE=0, or no TTY_COMPATIBLE=1, no FORCE_COLOR and no tty."""
+    compatible = os.environ.get("TTY_COMPATIBLE", "")
+    if compatible in ("0", "1"):
+        return compatible == "1"
+    if os.environ.get("FORCE_COLOR") is not None:
+        return True
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # replaced by an object without it, or closed
+        return False
 
 
 def catalogue(families: Iterable[Family]) -> dict[str, Check]:
@@ -86,6 +120,10 @@ def emit(report: Report, format_: Format, output: Path | None, *, verbose: bool 
         except OSError as error:
             raise UsageError(f"cannot write the report to {output}: {error.strerror}") from None
     if output is not None or format_ is Format.TEXT:
+        from rich.console import Console
+
+        from pavedroad.reporters import text as text_reporter
+
         text_reporter.write(report, Console(highlight=False), verbose=verbose)
         if output is not None:
             click.echo(f"{format_.value} report written to {output}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from pavedroad import __version__
 from pavedroad.registry import Check
@@ -22,6 +23,9 @@ class Report:
     contract_path: str = "handoff.toml"  # relative to the project root; where a gap with no
     # location of its own is shown (SARIF needs a location for every result)
     tool_version: str = __version__
+    # what a command adds to its report: `paved evaluate` adds `metrics` and `budgets` objects,
+    # which the JSON report carries at its top level and the text report shows as a table
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Format(str, enum.Enum):
@@ -33,17 +37,27 @@ class Format(str, enum.Enum):
 
 
 def renderer(format: Format) -> Callable[[Report], str]:
-    """The render function of a format; the match is exhaustive, so mypy flags a new format."""
-    from pavedroad.reporters import json, junit, markdown, sarif, text
-
+    """The render function of a format; the match is exhaustive, so mypy flags a new format.
+    Each format's module is imported only when it is chosen: a JSON report must not pay for
+    rich."""
     match format:
         case Format.TEXT:
+            from pavedroad.reporters import text
+
             return text.render
         case Format.JSON:
+            from pavedroad.reporters import json
+
             return json.render
         case Format.JUNIT:
+            from pavedroad.reporters import junit
+
             return junit.render
         case Format.SARIF:
+            from pavedroad.reporters import sarif
+
             return sarif.render
         case Format.MARKDOWN:
+            from pavedroad.reporters import markdown
+
             return markdown.render

@@ -20,6 +20,7 @@ def as_dict(report: Report) -> dict[str, Any]:
         "certifiable": verdict.certifiable,
         "summary": {status.value: count for status, count in sorted(verdict.counts.items())},
         "results": [result.to_dict() for result in verdict.results],
+        **report.extra,
     }
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -48,6 +49,9 @@ def write(report: Report, console: Console, *, verbose: bool = False) -> None:
             f"[bold]{code}[/]  {escape(report.families.get(code, code))}", highlight=False
         )
         console.print(Padding(_rows(results, verbose=verbose), (0, 0, 0, 2)))
+    if report.extra.get("metrics") or report.extra.get("budgets"):
+        console.print()
+        console.print(_measures(report.extra.get("metrics", {}), report.extra.get("budgets", {})))
     console.print()
     style = "bold green" if verdict.ready else "bold red"
     console.print(f"[{style}]{escape(verdict.summary())}[/]", highlight=False)
@@ -75,3 +79,54 @@ def _body(result: Result, *, verbose: bool) -> Text:
     elif verbose and result.status is Status.WAIVED and result.fix:
         body.append(f"\nfix: {result.fix.strip()}", style="dim")
     return body
+
+
+MEASURE_STYLES = {"pass": "green", "fail": "red", "regressed": "red", "error": "magenta"}
+
+
+def _measures(metrics: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, Any]) -> Table:
+    """`paved evaluate`'s numbers at a glance: each metric and budget, its limit, its baseline."""
+    table = Table(title="measured", title_justify="left", box=None, padding=(0, 2))
+    for header in ("measure", "value", "limit", "baseline", "status"):
+        table.add_column(
+            header,
+            justify="right" if header in ("value", "baseline") else "left",
+            overflow="fold",  # a slice's name is read whole, never cut with an ellipsis
+        )
+    for name, row in metrics.items():
+        table.add_row(
+            escape(name),
+            _number(row.get("value")),
+            _limit(row.get("min"), row.get("max")),
+            _number(row.get("baseline")),
+            _status(row.get("status")),
+        )
+    for name, row in budgets.items():
+        table.add_row(
+            escape(name),
+            _number(row.get("value")),
+            _limit(row.get("min"), row.get("max")),
+            "",
+            _status(row.get("status")),
+        )
+    return table
+
+
+def _number(value: object) -> str:
+    return f"{value:.4g}" if isinstance(value, int | float) else "n/a"
+
+
+def _limit(low: object, high: object) -> str:
+    parts = []
+    if isinstance(low, int | float):
+        parts.append(f">= {low:g}")
+    if isinstance(high, int | float):
+        parts.append(f"<= {high:g}")
+    return ", ".join(parts)
+
+
+def _status(status: object) -> str:
+    if status is None:
+        return "[dim]no budget[/]"
+    style = MEASURE_STYLES.get(str(status), "dim")
+    return f"[{style}]{escape(str(status))}[/]"
