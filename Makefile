@@ -47,7 +47,7 @@ pin:
 	python3.10 -m venv .venv-pin
 	.venv-pin/bin/python -m pip install --quiet --upgrade pip
 	.venv-pin/bin/python -m pip install --quiet pytest hypothesis jsonschema ruff mypy \
-		scikit-learn joblib pandas pyarrow hatchling markdown-it-py uv types-PyYAML -e .
+		scikit-learn joblib pandas pyarrow nbformat nbclient ipykernel hatchling markdown-it-py uv types-PyYAML -e .
 	(head -3 requirements-dev.txt; .venv-pin/bin/python -m pip freeze --exclude-editable \
 		| grep -v "^-e" | sed -E 's/^(tomli|exceptiongroup)(==.*)/\1\2; python_version < "3.11"/') \
 		> requirements-dev.txt.new
