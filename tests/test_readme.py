@@ -1,6 +1,7 @@
-"""The README is part of the interface: its check table and contract sample must stay true.
+"""The README is part of the interface: its tables and contract sample must stay true.
 
-Regenerate the table with `python tests/test_readme.py` after adding or renaming a check.
+Print the current tables with `python tests/test_readme.py` after adding or renaming a check or
+a metric, and paste each over its old version.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from pavedroad import engine
 from pavedroad.contract import load_contract
+from pavedroad.evaluation.metrics import METRICS
 from pavedroad.registry import builtin_families
 
 README = Path(__file__).parent.parent / "README.md"
@@ -27,6 +29,25 @@ def check_table() -> str:
             when = f"`[{check.section}]` present" if check.section else "always"
             rows.append(f"| {check.id} | {check.title} | {kind} | {when} |")
     return "\n".join(rows) + "\n"
+
+
+def metric_table() -> str:
+    rows = [
+        "| metric | scikit-learn | judges | better | what |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, metric in METRICS.items():
+        better = "higher" if metric.higher_is_better else "lower"
+        rows.append(
+            f"| `{name}` | `{metric.function}` | {metric.input} | {better} | {metric.description} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def test_the_readme_lists_every_metric() -> None:
+    assert metric_table() in README.read_text(encoding="utf-8"), (
+        "README's metric table is stale: regenerate it with `python tests/test_readme.py`"
+    )
 
 
 def test_the_readme_lists_every_check_as_registered() -> None:
@@ -59,4 +80,4 @@ def test_the_readme_starts_with_the_two_commands() -> None:
 
 
 if __name__ == "__main__":
-    sys.stdout.write(check_table())
+    sys.stdout.write(check_table() + "\n" + metric_table())

@@ -8,6 +8,7 @@ memory measured there is the model's, not the tool's.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import subprocess
@@ -20,10 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pavedroad.contract import Performance
+from pavedroad.errors import UsageError
 from pavedroad.evaluation.metrics import METRICS
 from pavedroad.evaluation.protocol import PROGRESS, MetricRequest, Outcome, Request
 from pavedroad.fileio import sha256_of
 from pavedroad.project import Project
+
+# What the worker imports beyond pavedroad's own dependencies: the `evaluate` extra.
+EXTRA_MODULES = {"numpy": "numpy", "pyarrow": "pyarrow", "sklearn": "scikit-learn"}
 
 # The contract has no timeout key: a model stuck on a network call must still end the run.
 DEFAULT_TIMEOUT_S = 1800.0
@@ -75,6 +80,7 @@ def run_evaluation(
                 blocked=f"{model.artifact} is not the artifact the contract validated (MOD001): "
                 "evaluating it would judge another model",
             )
+    require_extra()
     request = build_request(project)
     dataset = Path(request.dataset) if request.dataset else None
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -91,6 +97,19 @@ def run_evaluation(
         contract_sha256=contract_sha256(project),
         commit=git_commit(project.root),
     )
+
+
+def require_extra() -> None:
+    """Fail with the install command, before any subprocess, when the extra is missing: in
+    `paved check` this is an error row (the model was not judged), never a silent skip."""
+    missing = [
+        dist for module, dist in EXTRA_MODULES.items() if importlib.util.find_spec(module) is None
+    ]
+    if missing:
+        raise UsageError(
+            f"evaluating the model needs {', '.join(missing)}, not installed here.\n"
+            "  hint: pip install 'pavedroad[evaluate]'"
+        )
 
 
 def build_request(project: Project) -> Request:
