@@ -40,6 +40,7 @@ bench: $(STAMP)
 	status=0; \
 	$(BIN)/python benchmarks/check_speed.py || status=1; \
 	$(BIN)/python benchmarks/deps_speed.py || status=1; \
+	$(BIN)/python benchmarks/notebook_audit_speed.py || status=1; \
 	exit $$status
 
 ## Refresh the pins from a Python 3.10 venv: the oldest supported Python decides the versions.

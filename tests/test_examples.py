@@ -62,6 +62,10 @@ NOTEBOOK_STATIC_GAPS = {
     ("OWN001", "engineering"),
     ("CFG003", "DB_PASSWORD"),
     ("MOD001", "model.pkl"),
+    # the notebook itself: run out of order, a path on Alice's disk, an unrecorded install
+    ("NB001", "notebooks/churn.ipynb:order"),
+    ("NB003", "notebooks/churn.ipynb:/Users/alice/projects/churn"),
+    ("NB005", "notebooks/churn.ipynb:!pip install scikit-learn joblib seaborn"),
     # requirements.txt as a notebook author writes it: nothing pinned, and packages the code
     # never imports (the notebook's own tooling, a plot library it stopped using, a driver)
     ("DEP002", "joblib"),
@@ -139,7 +143,7 @@ def test_notebook_is_not_ready_with_the_designed_gaps() -> None:
     assert (code, report["verdict"]) == (1, "not_ready")
     assert gaps(report) == NOTEBOOK_STATIC_GAPS
     families = {r["family"] for r in report["results"] if r["status"] == "fail"}
-    assert families == {"PKG", "SCH", "TST", "DOC", "OWN", "CFG", "MOD", "DEP"}
+    assert families == {"PKG", "SCH", "TST", "DOC", "OWN", "CFG", "MOD", "DEP", "NB"}
     assert all(r["message"] and r["fix"] for r in report["results"] if r["status"] == "fail")
 
 

@@ -32,6 +32,8 @@ COMMANDS = {
     "lock": "pavedroad.commands.lock:lock",
     "deps": "pavedroad.commands.deps:deps",
     "evaluate": "pavedroad.commands.evaluate:evaluate",
+    "notebooks": "pavedroad.commands.notebooks:notebooks",
+    "extract": "pavedroad.commands.extract:extract",
 }
 
 

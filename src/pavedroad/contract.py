@@ -207,7 +207,25 @@ class Config(Section):
 
 
 class Notebooks(Section):
-    paths: list[str] = Field(default_factory=list)
+    """The notebooks the NB checks audit, and what their kernel defines before the first cell."""
+
+    paths: list[str] = Field(
+        default_factory=list,
+        description="Notebooks or folders of notebooks to audit; all *.ipynb when empty.",
+    )
+    injected_names: list[str] = Field(
+        default_factory=list,
+        description="Names the kernel defines before the first cell runs (NB002 does not "
+        "report them as hidden state).",
+    )
+    preset: Literal["kedro"] | None = Field(
+        None,
+        description="A framework whose kernel injects names: kedro defines catalog, context, "
+        "session and pipelines.",
+    )
+    max_output_kb: int = Field(
+        500, gt=0, description="The most a notebook's saved outputs may weigh, in KiB (NB008)."
+    )
 
 
 class Waiver(Section):

@@ -14,7 +14,6 @@ import hashlib
 import json
 import marshal
 import os
-import re
 import signal
 import sys
 import threading
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pavedroad.fileio import write_atomic
+from pavedroad.notebooks.reader import cell_text, python_of_cell
 
 if TYPE_CHECKING:
     from pavedroad.project import Project
@@ -57,13 +57,6 @@ OTHER_STDLIB = frozenset(
 )  # fmt: skip
 NOT_THIRD_PARTY = frozenset({*sys.stdlib_module_names, *OTHER_STDLIB, "__future__", "__main__"})
 IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
-# Cell magics whose body is still Python that runs in the kernel.
-PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture"})
-# IPython lines that do not start with % ! ?: a magic's output assigned (`files = !ls`,
-# `t = %timeit -o f()`), and help asked after the name (`np.mean?`, `df.plot??`).
-_IPYTHON_LINE = re.compile(
-    r"[A-Za-z_][\w.]*(\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*[%!].*|[A-Za-z_][\w.]*(\(\))?\?\??"
-)
 _TRY_NODES: tuple[type[ast.stmt], ...] = tuple(
     getattr(ast, name) for name in ("Try", "TryStar") if hasattr(ast, name)
 )
@@ -619,7 +612,7 @@ def _scan_notebook(source: bytes) -> tuple[list[RawSite], list[RawFailure]]:
     for index, cell in enumerate(cells):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        text = _cell_text(cell.get("source", ""))
+        text = cell_text(cell.get("source", ""))
         if text is None:
             failures.append((None, index, "the cell's source is not text"))
             continue
@@ -635,38 +628,6 @@ def _scan_notebook(source: bytes) -> tuple[list[RawSite], list[RawFailure]]:
         visitor.body(tree.body, 0)
         sites.extend(visitor.sites)
     return sites, failures
-
-
-def _cell_text(source: Any) -> str | None:
-    if isinstance(source, str):
-        return source
-    if isinstance(source, list) and all(isinstance(part, str) for part in source):
-        return "".join(source)
-    return None
-
-
-def python_of_cell(text: str) -> str | None:
-    """The Python of a code cell with its IPython syntax (line magics, shell lines, help lines)
-    replaced by `pass`, so that line numbers and blocks stay as written; None for a cell magic
-    whose body is not Python (`%%bash`, `%%writefile`)."""
-    lines = text.split("\n")
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is not None and lines[first].lstrip().startswith("%%"):
-        magic = lines[first].lstrip()[2:].split(maxsplit=1)
-        if not magic or magic[0] not in PYTHON_CELL_MAGICS:
-            return None
-        lines[first] = ""
-    continued = False
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        if continued:
-            lines[i] = ""  # the rest of `!pip install \`
-        elif stripped.startswith(("%", "!", "?")) or _IPYTHON_LINE.fullmatch(stripped):
-            lines[i] = line[: len(line) - len(line.lstrip())] + "pass"
-        else:
-            continue
-        continued = stripped.endswith("\\")
-    return "\n".join(lines)
 
 
 # -- the AST visitor -------------------------------------------------------------------------

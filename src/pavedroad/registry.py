@@ -31,6 +31,7 @@ BUILTIN_FAMILIES = (
     "pavedroad.checks.mod",
     "pavedroad.checks.prf",
     "pavedroad.checks.dep",
+    "pavedroad.checks.nb",
 )
 _SECTION = re.compile(r"^(Why|Example|Fix):[ \t]*", re.MULTILINE)
 
