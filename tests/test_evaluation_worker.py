@@ -36,6 +36,7 @@ from pavedroad.evaluation.protocol import (
     Outcome,
     Request,
 )
+from pavedroad.evaluation.worker import RowVector
 
 ROWS = 3000
 BATCH = 700
@@ -157,6 +158,10 @@ def positive_rate(y_true, y_pred):
 
 def not_a_number(y_true, y_pred):
     return "high"
+
+
+def target_itemsize(y_true, y_pred):
+    return float(y_true.dtype.itemsize)
 """
 
 BROKEN = '''\
@@ -359,6 +364,7 @@ def test_regression_metrics_and_a_custom_metric_equal_their_functions_on_the_sam
             MetricRequest("label_rate", "churn.metrics:positive_rate", "score"),
             MetricRequest("wordy", "churn.metrics:not_a_number"),
             MetricRequest("absent", "churn.metrics:nope"),
+            MetricRequest("target_bytes", "churn.metrics:target_itemsize"),
         ],
     )
     y, proba = golden.frame["churned"].to_numpy(), golden.proba
@@ -378,6 +384,9 @@ def test_regression_metrics_and_a_custom_metric_equal_their_functions_on_the_sam
     assert metrics["wordy"] == MetricValue(None, error="wordy returned str 'high', not a float")
     assert metrics["absent"].value is None
     assert "cannot import churn.metrics:nope" in str(metrics["absent"].error)
+    # the worker keeps the 0/1 int64 target in one byte a row; a custom function gets it as
+    # the file has it
+    assert metrics["target_bytes"] == MetricValue(8.0)
 
 
 @pytest.mark.slow
@@ -749,3 +758,67 @@ def test_compare_counts_differing_rows_and_nan_equals_nan() -> None:
     other = {"p": np.array([1.0, math.nan, 3.5]), "t": np.array(["a", "x", "c"])}
     assert compare(first, same) == (0, None)
     assert compare(first, other) == (2, "row 1: t 'b' then 'x'")
+
+
+# -- the per-row vectors on their own ---------------------------------------------------------------
+
+
+def test_with_the_row_count_known_a_vector_is_allocated_once_and_the_target_narrowed() -> None:
+    target = RowVector(6, narrow=True)
+    target.add(np.array([0, 1, 1], dtype=np.int64))
+    allocated = target.vector
+    assert allocated is not None and allocated.dtype == np.int8 and len(allocated) == 6
+    target.add(np.array([1, 0, 0], dtype=np.int64))
+    assert target.vector is allocated  # filled in place: no pieces, no concatenation
+    joined = target.joined()
+    assert joined is not None and joined.dtype == np.int8
+    assert joined.tolist() == [0, 1, 1, 1, 0, 0]
+    assert target.dtype == np.int64  # what the file has, for the metrics that need it
+
+
+def test_a_narrowed_target_widens_when_a_later_batch_needs_it_and_keeps_every_value() -> None:
+    target = RowVector(5, narrow=True)
+    target.add(np.array([0, 1], dtype=np.int64))
+    target.add(np.array([300, -2], dtype=np.int64))
+    assert target.vector is not None and target.vector.dtype == np.int16
+    target.add(np.array([2**40], dtype=np.int64))
+    joined = target.joined()
+    assert joined is not None and joined.dtype == np.int64
+    assert joined.tolist() == [0, 1, 300, -2, 2**40]
+    with_nulls = RowVector(4, narrow=True)  # an integer column with nulls reads as float
+    with_nulls.add(np.array([0, 1], dtype=np.int64))
+    with_nulls.add(np.array([math.nan, 1.0]))
+    floats = with_nulls.joined()
+    assert floats is not None and floats.dtype == np.float64
+    assert np.array_equal(floats, [0.0, 1.0, math.nan, 1.0], equal_nan=True)
+    assert with_nulls.dtype == np.float64  # not narrowed: the metrics take it as it is
+
+
+def test_a_vector_takes_more_rows_than_announced_and_keeps_other_types_as_they_are() -> None:
+    score = RowVector(2)
+    score.add(np.array([0.25, 0.5]))
+    score.add(np.array([0.75]))
+    joined = score.joined()
+    assert joined is not None and joined.tolist() == [0.25, 0.5, 0.75]
+    for values in (np.array([True, False]), np.array([0, 1], dtype=np.int64)):
+        kept = RowVector(2)  # only the target is narrowed
+        kept.add(values)
+        assert kept.vector is not None and kept.vector.dtype == values.dtype
+    labels = RowVector(3, narrow=True)
+    labels.add(np.array(["a", "bb"]))
+    labels.add(np.array(["ccc"]))
+    text = labels.joined()
+    assert text is not None and text.tolist() == ["a", "bb", "ccc"]
+
+
+def test_without_a_row_count_pieces_are_copies_joined_once() -> None:
+    proba = np.arange(10.0).reshape(5, 2)
+    score = RowVector(None)
+    score.add(proba[:, 1])  # a view: kept as is, it would hold the whole 2-D output alive
+    assert not np.shares_memory(score.pieces[0], proba)
+    target = RowVector(None, narrow=True)
+    target.add(np.array([0, 1], dtype=np.int64))
+    target.add(np.array([1000], dtype=np.int64))
+    assert [piece.dtype for piece in target.pieces] == [np.int8, np.int16]
+    joined = target.joined()
+    assert joined is not None and joined.tolist() == [0, 1, 1000] and target.pieces == []

@@ -10,12 +10,14 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
+from pavedroad.evaluation import metrics as metrics_module
 from pavedroad.evaluation.metrics import (
     METRICS,
     Plan,
     compute,
     compute_custom,
     load_custom,
+    rank_sum_roc_auc,
     slice_outcomes,
 )
 from pavedroad.evaluation.protocol import MetricRequest, MetricValue
@@ -135,6 +137,103 @@ def test_slices_compute_on_their_own_rows_and_skip_small_ones() -> None:
         "accuracy": MetricValue(skm.accuracy_score(Y[north], LABEL[north])),
         "roc_auc": MetricValue(skm.roc_auc_score(Y[north], SCORE[north])),
     }
+
+
+# -- roc_auc by rank sums beyond RANK_SUM_ROWS -----------------------------------------------------
+
+BIG = 20_000
+Y_BIG = RNG.integers(0, 2, BIG)
+DISTINCT = RNG.normal(size=BIG) + 0.8 * Y_BIG  # continuous: no two scores equal
+TIED = np.round(1 / (1 + np.exp(-DISTINCT)), 1)  # eleven values: ties within and across classes
+
+
+@pytest.mark.parametrize("score", [DISTINCT, TIED], ids=["distinct", "tied"])
+@pytest.mark.parametrize(
+    "y_true",
+    [
+        Y_BIG,
+        Y_BIG.astype(bool),
+        Y_BIG.astype(np.int8),
+        np.where(Y_BIG == 1, "yes", "no"),
+        np.where(Y_BIG == 1, "churned", "stayed"),  # the greater label is positive: "stayed"
+        Y_BIG.astype(float),
+    ],
+    ids=["int", "bool", "int8", "yes-no", "churned-stayed", "float"],
+)
+def test_rank_sums_give_scikit_learns_roc_auc(y_true: Any, score: Any) -> None:
+    expected = skm.roc_auc_score(y_true, score)
+    assert abs(rank_sum_roc_auc(y_true, score) - expected) < 1e-12
+    assert abs(expected - 0.5) > 0.1  # a real ranking: a reversed positive class would show
+
+
+def test_rank_sums_count_a_tie_as_half_a_pair() -> None:
+    y = np.array([0, 0, 1, 1])
+    assert rank_sum_roc_auc(y, np.array([0.1, 0.5, 0.5, 0.9])) == 0.875
+    assert rank_sum_roc_auc(y, np.array([0.5, 0.5, 0.5, 0.5])) == 0.5
+    assert rank_sum_roc_auc(y, np.array([0.9, 0.8, 0.2, 0.1])) == 0.0
+    # more positives than negatives: the negatives are looked up among the positives
+    three_to_one = np.array([1, 1, 1, 0])
+    assert rank_sum_roc_auc(three_to_one, np.array([0.5, 0.9, 0.7, 0.5])) == 2.5 / 3
+    assert rank_sum_roc_auc(three_to_one, np.array([0.1, 0.2, 0.5, 0.5])) == 0.5 / 3
+
+
+def test_beyond_the_threshold_roc_auc_is_computed_by_rank_sums(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    called: list[int] = []
+
+    def spy(y_true: Any, score: Any) -> float:
+        called.append(len(y_true))
+        return rank_sum_roc_auc(y_true, score)
+
+    monkeypatch.setattr(metrics_module, "rank_sum_roc_auc", spy)
+    assert compute("roc_auc", Y_BIG, None, TIED) == MetricValue(skm.roc_auc_score(Y_BIG, TIED))
+    assert called == []  # 20,000 rows: scikit-learn's own function, exactly
+    monkeypatch.setattr(metrics_module, "RANK_SUM_ROWS", BIG - 1)
+    value = compute("roc_auc", Y_BIG, None, TIED).value
+    assert called == [BIG]
+    assert value is not None and abs(value - skm.roc_auc_score(Y_BIG, TIED)) < 1e-12
+
+
+@pytest.mark.parametrize(
+    ("y_true", "score"),
+    [
+        (np.ones(50, dtype=np.int64), np.linspace(0, 1, 50)),  # one class only
+        (np.arange(50) % 3, np.linspace(0, 1, 50)),  # three classes, one score column
+        (np.arange(50) % 2, np.where(np.arange(50) == 7, np.nan, 0.5)),  # NaN score
+        (np.arange(50) % 2, np.linspace(0, 1, 49)),  # lengths differ
+        (np.linspace(0, 1, 50), np.linspace(0, 1, 50)),  # a continuous target
+    ],
+    ids=["one-class", "multiclass", "nan", "lengths", "continuous"],
+)
+def test_rank_sums_fail_as_scikit_learn_does(
+    monkeypatch: pytest.MonkeyPatch, y_true: Any, score: Any
+) -> None:
+    expected = compute("roc_auc", y_true, None, score)
+    monkeypatch.setattr(metrics_module, "RANK_SUM_ROWS", 0)
+    assert compute("roc_auc", y_true, None, score) == expected
+    assert expected.value is None and expected.error
+
+
+def test_a_narrowed_target_is_widened_for_arithmetic_and_custom_metrics_only() -> None:
+    """An int64 target of small values kept as int8: int8 arithmetic would overflow."""
+    y_true = np.array([100, -100, 50, 0], dtype=np.int8)
+    y_pred = np.array([-100, 100, 50, 0], dtype=np.int8)
+    seen: list[str] = []
+
+    def dtype_of_target(y: Any, p: Any) -> float:
+        seen.append(str(y.dtype))
+        return 0.0
+
+    requests = [MetricRequest("max_error"), MetricRequest("accuracy"), MetricRequest("t", "x:f")]
+    plan = Plan(requests, custom={"t": dtype_of_target}, target_dtype="int64")
+    found = plan.compute(y_true, y_pred, None)
+    assert found["max_error"] == MetricValue(200.0)
+    assert found["accuracy"] == MetricValue(0.5)
+    assert seen == ["int64"]
+    unwidened = Plan(requests, custom={"t": dtype_of_target}).compute(y_true, y_pred, None)
+    assert unwidened["max_error"] != MetricValue(200.0)  # what the widening prevents
+    assert seen == ["int64", "int8"]
 
 
 def test_importing_the_registry_does_not_import_scikit_learn_nor_numpy() -> None:

@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 Input = Literal["prediction", "score"]
 CustomMetric = Callable[[Any, Any], object]
 
+# Beyond this many rows roc_auc is computed by rank sums: scikit-learn's roc_curve allocates about
+# 60 bytes a row of temporaries (1.26 GB for 20 million rows), the rank sums about 9.
+RANK_SUM_ROWS = 1_000_000
+RANK_SUM_CHUNK = 1 << 20  # scores looked up at a time: bounds the lookups' temporaries
+
 NEEDS = {
     "prediction": "set [performance].prediction to the output field compared with the target",
     "score": "set [performance].score to the output field holding the positive-class probability",
@@ -40,10 +45,19 @@ class MetricDef:
     higher_is_better: bool
     description: str
     averaged: bool = False  # binary on two classes, else average="macro" (precision, recall, f1)
+    # y_true enters arithmetic (regression), so it is handed over in the dataset's own dtype:
+    # the worker may keep an integer target narrower, which only label metrics may see
+    arithmetic: bool = False
 
 
 METRICS: dict[str, MetricDef] = {
-    "roc_auc": MetricDef("roc_auc_score", "score", True, "Area under the ROC curve."),
+    "roc_auc": MetricDef(
+        "roc_auc_score",
+        "score",
+        True,
+        f"Area under the ROC curve. Beyond {RANK_SUM_ROWS:,} rows, from exact rank sums (the "
+        "Mann-Whitney U statistic): a sixth of scikit-learn's memory, its value within 1e-12.",
+    ),
     "pr_auc": MetricDef(
         "average_precision_score", "score", True, "Area under the precision-recall curve."
     ),
@@ -65,17 +79,37 @@ METRICS: dict[str, MetricDef] = {
     "mcc": MetricDef(
         "matthews_corrcoef", "prediction", True, "Matthews correlation of labels, -1 to 1."
     ),
-    "rmse": MetricDef("root_mean_squared_error", "prediction", False, "Root mean squared error."),
-    "mse": MetricDef("mean_squared_error", "prediction", False, "Mean squared error."),
-    "mae": MetricDef("mean_absolute_error", "prediction", False, "Mean absolute error."),
-    "median_ae": MetricDef("median_absolute_error", "prediction", False, "Median absolute error."),
-    "max_error": MetricDef("max_error", "prediction", False, "Largest absolute error."),
-    "r2": MetricDef("r2_score", "prediction", True, "Coefficient of determination."),
+    "rmse": MetricDef(
+        "root_mean_squared_error", "prediction", False, "Root mean squared error.", arithmetic=True
+    ),
+    "mse": MetricDef(
+        "mean_squared_error", "prediction", False, "Mean squared error.", arithmetic=True
+    ),
+    "mae": MetricDef(
+        "mean_absolute_error", "prediction", False, "Mean absolute error.", arithmetic=True
+    ),
+    "median_ae": MetricDef(
+        "median_absolute_error", "prediction", False, "Median absolute error.", arithmetic=True
+    ),
+    "max_error": MetricDef(
+        "max_error", "prediction", False, "Largest absolute error.", arithmetic=True
+    ),
+    "r2": MetricDef(
+        "r2_score", "prediction", True, "Coefficient of determination.", arithmetic=True
+    ),
     "explained_variance": MetricDef(
-        "explained_variance_score", "prediction", True, "Share of the target's variance explained."
+        "explained_variance_score",
+        "prediction",
+        True,
+        "Share of the target's variance explained.",
+        arithmetic=True,
     ),
     "mape": MetricDef(
-        "mean_absolute_percentage_error", "prediction", False, "Mean absolute percentage error."
+        "mean_absolute_percentage_error",
+        "prediction",
+        False,
+        "Mean absolute percentage error.",
+        arithmetic=True,
     ),
 }
 
@@ -94,7 +128,7 @@ def compute(
     from sklearn import metrics as sklearn_metrics  # here: the tool's process never pays for it
     from sklearn.exceptions import UndefinedMetricWarning
 
-    function = getattr(sklearn_metrics, metric.function)
+    function = roc_auc if name == "roc_auc" else getattr(sklearn_metrics, metric.function)
     try:
         y_pred = _like_target(y_true, y_pred)
         options: dict[str, Any] = {}
@@ -107,6 +141,66 @@ def compute(
             return _value(name, function(y_true, y_pred, **options))
     except Exception as error:  # scikit-learn's own words: one class only, NaN in input, ...
         return MetricValue(None, error=f"{name}: {_describe(error)}")
+
+
+def roc_auc(y_true: Vector, score: Vector) -> float:
+    """scikit-learn's roc_auc_score; on more than RANK_SUM_ROWS rows the same value by rank sums."""
+    if len(y_true) > RANK_SUM_ROWS:
+        return rank_sum_roc_auc(y_true, score)
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y_true, score))
+
+
+def rank_sum_roc_auc(y_true: Vector, score: Vector) -> float:
+    """The exact ROC AUC of a binary target: the share of (positive, negative) pairs that the
+    score orders right, a tie counting half (the Mann-Whitney U statistic over the pairs).
+
+    Each class's scores are copied and sorted in place; each score of the smaller class is looked
+    up in the other's (binary searches) to count the scores below it and those equal. The counts
+    add up in Python integers and are divided once, so the value is the exact ratio rounded once, where
+    scikit-learn sums trapezoids in floating point (they agree to about 1e-15). Memory: the
+    class mask and the two copies, 9 bytes a row. Whatever is not a binary target with one
+    finite score per row goes to roc_auc_score itself, so errors and warnings are its own.
+    The positive class is the greater label, as in scikit-learn.
+    """
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+    from sklearn.utils import check_array, check_consistent_length
+    from sklearn.utils.multiclass import type_of_target
+
+    if type_of_target(y_true, input_name="y_true") != "binary":
+        return float(roc_auc_score(y_true, score))
+    checked = check_array(score, ensure_2d=False)  # NaN, infinity, text: scikit-learn's error
+    labels = np.unique(y_true)
+    if checked.ndim != 1 or len(labels) != 2:
+        return float(roc_auc_score(y_true, score))  # one class only: scikit-learn's warning
+    check_consistent_length(y_true, checked)
+    mask = np.asarray(y_true == labels[1])
+    positives = checked[mask]
+    negatives = checked[np.logical_not(mask, out=mask)]
+    del mask
+    positives.sort()
+    negatives.sort()
+    pairs = len(positives) * len(negatives)
+    # the smaller class is looked up in the larger one: fewer searches, each barely longer
+    if len(positives) <= len(negatives):
+        below, ties = _below_and_tied(positives, negatives)
+        return (2 * below + ties) / (2 * pairs)
+    below, ties = _below_and_tied(negatives, positives)  # positives below a negative: wrong
+    return (2 * (pairs - below) - ties) / (2 * pairs)
+
+
+def _below_and_tied(keys: Vector, table: Vector) -> tuple[int, int]:
+    """Over all keys, how many of the sorted table's values are below each, and how many equal."""
+    below = ties = 0
+    for start in range(0, len(keys), RANK_SUM_CHUNK):
+        chunk = keys[start : start + RANK_SUM_CHUNK]
+        left = table.searchsorted(chunk, "left")
+        right = table.searchsorted(chunk, "right")
+        below += int(left.sum())
+        ties += int((right - left).sum())
+    return below, ties
 
 
 def compute_custom(name: str, function: CustomMetric, y_true: Any, y_pred: Any) -> MetricValue:
@@ -129,23 +223,34 @@ class Plan:
     requests: Sequence[MetricRequest]
     custom: Mapping[str, CustomMetric | str] = field(default_factory=dict)  # or why not imported
     unavailable: Mapping[str, str] = field(default_factory=dict)  # "score" -> why there is none
+    # the dataset's own dtype of the target when y_true is kept narrower (an int64 column of 0
+    # and 1 as int8): label metrics take it as it is, arithmetic ones and custom functions get
+    # it back in this dtype, so their values are the ones the file's values give
+    target_dtype: str | None = None
 
     def compute(
         self, y_true: Vector | None, prediction: Vector | None, score: Vector | None
     ) -> dict[str, MetricValue]:
         values: dict[str, MetricValue] = {}
+        wide = self._widened(y_true) if any(map(_arithmetic, self.requests)) else y_true
         for request in self.requests:
             uses: str = request.uses if request.function else METRICS[request.name].input
             y_pred = prediction if uses == "prediction" else score
+            target = wide if _arithmetic(request) else y_true
             if y_true is not None and y_pred is None and uses in self.unavailable:
                 values[request.name] = MetricValue(
                     None, error=f"{request.name} needs a {uses}: {self.unavailable[uses]}"
                 )
             elif request.function is None:
-                values[request.name] = compute(request.name, y_true, prediction, score)
+                values[request.name] = compute(request.name, target, prediction, score)
             else:
-                values[request.name] = self._custom(request.name, y_true, y_pred, uses)
+                values[request.name] = self._custom(request.name, target, y_pred, uses)
         return values
+
+    def _widened(self, y_true: Vector | None) -> Vector | None:
+        if y_true is None or self.target_dtype is None:
+            return y_true
+        return y_true.astype(self.target_dtype, copy=False)
 
     def _custom(
         self, name: str, y_true: Vector | None, y_pred: Vector | None, uses: str
@@ -158,6 +263,11 @@ class Plan:
         if y_pred is None:
             return MetricValue(None, error=f"{name} needs a {uses}: {NEEDS[uses]}")
         return compute_custom(name, function, y_true, _like_target(y_true, y_pred))
+
+
+def _arithmetic(request: MetricRequest) -> bool:
+    """Whether the metric computes with y_true's values, not only compares them as labels."""
+    return request.function is not None or METRICS[request.name].arithmetic
 
 
 def load_custom(reference: str) -> CustomMetric | str:

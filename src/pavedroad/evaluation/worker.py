@@ -64,13 +64,77 @@ class _Model:
     output_schema: type[BaseModel] | None
 
 
+INTEGERS = (np.int8, np.int16, np.int32, np.int64)  # what a target of integers may be kept in
+
+
+@dataclass
+class RowVector:
+    """One per-row vector, filled batch by batch.
+
+    When the row count is known (Parquet), the vector is allocated once and each batch is copied
+    into its place: memory is the vector itself, without the pieces and the concatenation that
+    would double it at the end. Otherwise the pieces are kept, as copies (a piece may be a view
+    that holds the model's whole output alive), and joined once. A `narrow` column (the target)
+    keeps integers in the smallest signed type that holds the values seen: an int64 column of 0
+    and 1 costs one byte a row instead of eight, and the values are the same.
+    """
+
+    total: int | None
+    narrow: bool = False
+    dtype: np.dtype[Any] | None = None  # the batches' own, as np.concatenate would join them
+    vector: Vector | None = None
+    size: int = 0
+    pieces: list[Vector] = field(default_factory=list)
+
+    def add(self, values: Vector) -> None:
+        own = values.dtype
+        self.dtype = own if self.dtype is None else np.result_type(self.dtype, own)
+        kept = self.vector.dtype if self.vector is not None else None
+        wanted = self._dtype(values, kept)
+        if self.total is None:
+            self.pieces.append(values.astype(wanted, copy=values.base is not None))
+            return
+        end = self.size + len(values)
+        if self.vector is None:
+            self.vector = np.empty(max(self.total, end), dtype=wanted)
+        elif wanted != self.vector.dtype or end > len(self.vector):
+            # a later batch needs a wider type, or the file held more rows than it announced
+            grown = np.empty(max(end, len(self.vector)), dtype=wanted)
+            grown[: self.size] = self.vector[: self.size]
+            self.vector = grown
+        self.vector[self.size : end] = values
+        self.size = end
+
+    def _dtype(self, values: Vector, kept: np.dtype[Any] | None) -> np.dtype[Any]:
+        """What the kept vector must be to hold these values too, as np.concatenate decides,
+        narrowed for a target of integers."""
+        wanted = values.dtype if kept is None else np.result_type(kept, values.dtype)
+        if not (self.narrow and wanted.kind in "iu" and len(values)):
+            return wanted
+        low, high = int(values.min()), int(values.max())
+        for integer in INTEGERS:
+            info, candidate = np.iinfo(integer), np.dtype(integer)
+            if info.min <= low <= high <= info.max and (kept is None or np.can_cast(kept, integer)):
+                return candidate if candidate.itemsize < wanted.itemsize else wanted
+        return wanted
+
+    def joined(self) -> Vector | None:
+        """The whole vector; the pieces are released as it is built."""
+        if self.total is not None:
+            return None if self.vector is None else self.vector[: self.size]
+        if not self.pieces:
+            return None
+        joined: Vector = np.concatenate(self.pieces)
+        self.pieces.clear()
+        return joined
+
+
 @dataclass
 class _Vectors:
     """Per row, only what the metrics need: memory grows with these, never with the file."""
 
-    y_true: list[Vector] = field(default_factory=list)
-    prediction: list[Vector] = field(default_factory=list)
-    score: list[Vector] = field(default_factory=list)
+    y_true: RowVector
+    outputs: dict[str, RowVector]  # the output fields the metrics read: prediction, score or both
     codes: dict[str, list[Vector]] = field(default_factory=dict)
     labels: dict[str, dict[str, int]] = field(default_factory=dict)  # slice value -> code
 
@@ -327,11 +391,14 @@ class _Evaluation:
     def _predict_all(self, model: _Model, dataset: Dataset, tables: Iterator[pa.Table]) -> _Vectors:
         """Every row once, batch by batch; only the metrics' vectors are kept."""
         self.stage = "predict"
-        vectors = _Vectors()
+        total = dataset.total_rows
+        kept = {name: RowVector(total) for name in self._kept_outputs()}
+        vectors = _Vectors(RowVector(total, narrow=True), kept)
         seconds, done = 0.0, 0
+        # without metrics, no row is kept: the pass still gives throughput and failures
         target, slices = (
-            self.request.target,
-            [s for s in self.request.slices if s in dataset.columns],
+            self.request.target if self.request.metrics else None,
+            [s for s in self.request.slices if s in dataset.columns and self.request.metrics],
         )
         fields = self._features(dataset, model)
         while True:
@@ -363,9 +430,7 @@ class _Evaluation:
         slices: list[str],
         start: int,
     ) -> None:
-        for name, kept in ((self.prediction, vectors.prediction), (self.score, vectors.score)):
-            if name is None:
-                continue
+        for name, kept in vectors.outputs.items():
             if name not in outputs:
                 self._stop(
                     "outputs",
@@ -373,11 +438,22 @@ class _Evaluation:
                     f"{_rows(start, table.num_rows)}: the outputs have no field {name!r} "
                     f"(they have {', '.join(outputs)})",
                 )
-            kept.append(outputs[name])
+            kept.add(outputs[name])
         if target is not None:
-            vectors.y_true.append(table.column(target).to_numpy())
+            vectors.y_true.add(table.column(target).to_numpy())
         for column in slices:
             vectors.add_codes(column, table.column(column))
+
+    def _kept_outputs(self) -> list[str]:
+        """The output fields some metric reads; one vector when prediction and score are the
+        same field (a model answering only a probability)."""
+        uses = {
+            m.uses if m.function is not None else metric_functions.METRICS[m.name].input
+            for m in self.request.metrics
+        }
+        names = [self.prediction if "prediction" in uses else None]
+        names.append(self.score if "score" in uses else None)
+        return [name for name in dict.fromkeys(names) if name is not None]
 
     # -- latency and memory ---------------------------------------------------------------------
 
@@ -435,10 +511,17 @@ class _Evaluation:
             for m in request.metrics
             if m.function is not None
         }
-        plan = metric_functions.Plan(request.metrics, custom, self.unavailable)
-        y_true = _joined(vectors.y_true)
-        prediction = _joined(vectors.prediction)
-        score = _joined(vectors.score)
+        y_true = vectors.y_true.joined()
+        narrowed = y_true is not None and y_true.dtype != vectors.y_true.dtype
+        plan = metric_functions.Plan(
+            request.metrics,
+            custom,
+            self.unavailable,
+            str(vectors.y_true.dtype) if narrowed else None,
+        )
+        joined = {name: column.joined() for name, column in vectors.outputs.items()}
+        prediction = joined.get(self.prediction) if self.prediction else None
+        score = joined.get(self.score) if self.score else None
         self.outcome.metrics = plan.compute(y_true, prediction, score)
         for column, labels in vectors.labels.items():
             codes = _joined(vectors.codes[column])
