@@ -34,6 +34,7 @@ COMMANDS = {
     "evaluate": "pavedroad.commands.evaluate:evaluate",
     "notebooks": "pavedroad.commands.notebooks:notebooks",
     "extract": "pavedroad.commands.extract:extract",
+    "serve": "pavedroad.commands.serve:serve",
 }
 
 
