@@ -40,6 +40,7 @@ bench: $(STAMP)
 	status=0; \
 	$(BIN)/python benchmarks/check_speed.py || status=1; \
 	$(BIN)/python benchmarks/deps_speed.py || status=1; \
+	$(BIN)/python benchmarks/evaluate_speed.py || status=1; \
 	$(BIN)/python benchmarks/notebook_audit_speed.py || status=1; \
 	exit $$status
 
@@ -48,7 +49,7 @@ pin:
 	python3.10 -m venv .venv-pin
 	.venv-pin/bin/python -m pip install --quiet --upgrade pip
 	.venv-pin/bin/python -m pip install --quiet pytest hypothesis jsonschema ruff mypy \
-		scikit-learn joblib pandas pyarrow nbformat nbclient ipykernel hatchling markdown-it-py uv types-PyYAML -e .
+		joblib pandas httpx hatchling markdown-it-py types-PyYAML -e ".[lock,evaluate,notebooks,serve]"
 	(head -3 requirements-dev.txt; .venv-pin/bin/python -m pip freeze --exclude-editable \
 		| grep -v "^-e" | sed -E 's/^(tomli|exceptiongroup)(==.*)/\1\2; python_version < "3.11"/') \
 		> requirements-dev.txt.new

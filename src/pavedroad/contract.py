@@ -226,6 +226,11 @@ class Notebooks(Section):
     max_output_kb: int = Field(
         500, gt=0, description="The most a notebook's saved outputs may weigh, in KiB (NB008)."
     )
+    execute: bool = Field(
+        False,
+        description="Run the notebooks in fresh kernels during `paved check` (NB009, NB010). "
+        "Opt-in: running a notebook runs its code, `!pip install` lines included.",
+    )
 
 
 class Waiver(Section):

@@ -6,6 +6,11 @@ outputs. A notebook that cannot be read is NB001's gap; the others audit the not
 A gap names the notebook, the cell (its index in the file, counted from 0) and the line within
 the cell; its location is the notebook file, since a line of the JSON means nothing to a reader.
 Everything a message echoes from a notebook is redacted first: a secret is never printed.
+
+NB009 and NB010 are dynamic: they share one run of the Python notebooks (`executions`), which
+happens only when asked, because running a notebook runs its code, `!pip install` lines
+included: `paved notebooks --execute` runs them (with progress) and hands the run over, and
+`paved check` runs them when the contract says `[notebooks] execute = true`.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pavedroad.notebooks.defuse import HiddenName, hidden_names
+from pavedroad.notebooks.execute import Failure, NotebookRun, Options, Watcher, run_notebooks
 from pavedroad.notebooks.hazards import HOW_TO_SEED, installs, machine_paths, unseeded_randomness
 from pavedroad.notebooks.reader import Cell, Notebook, NotebookError, read_notebook
 from pavedroad.notebooks.secrets import find_secrets, redact
@@ -503,3 +509,178 @@ def outputs_reviewable(project: Project) -> Iterator[Gap]:
 
 def _kb(size: int) -> str:
     return f"{size / 1024:,.0f} KiB"
+
+
+# -- NB009, NB010: the notebooks run ---------------------------------------------------------
+
+NOT_ASKED = (
+    "not run: running a notebook runs its code (its `!pip install` lines too), so it is opt-in: "
+    "`paved notebooks --execute`, or `execute = true` in the contract's [notebooks] for "
+    "`paved check`"
+)
+
+
+@dataclass(frozen=True)
+class Executed:
+    """One run of the project's Python notebooks, shared by NB009 and NB010."""
+
+    runs: dict[Path, NotebookRun]
+    options: Options
+
+
+def executions(project: Project) -> Executed | None:
+    """The run of the notebooks (a `project.fact`), or None when nobody asked for one."""
+    settings = project.contract.notebooks
+    if settings is None or not settings.execute:
+        return None
+    return execute(project)
+
+
+def execute(
+    project: Project, options: Options | None = None, watcher: Watcher | None = None
+) -> Executed:
+    """Run every readable Python notebook of the project, each in a fresh kernel."""
+    options = options or Options()
+    paths = [n.path for n in project.fact(read_all) if isinstance(n, Notebook) and n.is_python]
+    runs = run_notebooks(paths, options, watcher)
+    return Executed({run.path: run for run in runs}, options)
+
+
+def _runs(project: Project) -> tuple[list[Notebook | Evidence], Executed]:
+    found = list(python_notebooks(project))  # no notebooks: that skip says more
+    executed = project.fact(executions)
+    if executed is None:
+        raise SkipCheck(NOT_ASKED)
+    return found, executed
+
+
+@family.check("NB009", "Notebooks run top to bottom in a fresh kernel", dynamic=True)
+def runs_top_to_bottom(project: Project) -> Iterator[Gap | Evidence]:
+    """Runs each Python notebook top to bottom in a fresh kernel of the current environment,
+    from the notebook's folder (several at once), and reports the cell where one stops: the
+    exception and the line that raised it, a cell over the timeout, or a kernel that died. The
+    notebook file is not changed. Opt-in, because it runs the notebooks' code: `paved notebooks
+    --execute`, or `[notebooks] execute = true` for `paved check`.
+
+    Why: The saved outputs say the notebook ran once, in its author's session. Whether it runs
+    for anyone else (without the variables of deleted cells, the file on the author's disk, the
+    package installed by hand) is only known by running it from a restarted kernel.
+
+    Example: cell 3 line 1 raises `FileNotFoundError: [Errno 2] No such file or directory:
+    'scores.csv'`: the file was on the author's machine and never committed.
+
+    Fix: Fix the cell named, or what it relies on (commit the data or read it from a configured
+    location, define the variable in a cell above, declare the package), then Restart & Run All
+    and save.
+    """
+    found, executed = _runs(project)
+    for notebook in found:
+        if isinstance(notebook, Evidence):
+            yield notebook
+            continue
+        run = executed.runs[notebook.path]
+        rel = project.rel(notebook.path)
+        if run.failure is None:
+            yield Evidence(
+                subject=rel,
+                message=f"{rel}: ran top to bottom in a fresh kernel ({run.cells} code cells)",
+                location=project.location(notebook.path),
+            )
+        else:
+            yield _failure_gap(project, notebook.path, run.failure, executed.options)
+
+
+def _failure_gap(project: Project, path: Path, failure: Failure, options: Options) -> Gap:
+    rel = project.rel(path)
+    where = rel if failure.cell is None else place(project, path, failure.cell, failure.line)
+    at = f" at `{shorten(failure.code)}`" if failure.code else ""
+    message = f"{where}: {failure.error}{at}"
+    cell = f"cell {failure.cell}"
+    if failure.kind == "timeout":
+        fix = (
+            f"Make {cell} faster (a sample of the data, results cached to a file) or, if it is "
+            f"meant to take longer than {options.timeout} s, raise the timeout: `paved notebooks "
+            "--execute --timeout SECONDS`."
+        )
+    elif failure.kind == "died":
+        fix = (
+            f"Find what ends the kernel's process in {cell} (`os._exit`, a crash in a native "
+            "library, running out of memory) and run the notebook again with Restart & Run All."
+        )
+    elif failure.kind == "start":
+        fix = (
+            f"Open {rel} in Jupyter with this environment's Python kernel (ipykernel installed) "
+            "and check that it starts and runs; save it again if it does not read."
+        )
+    elif failure.error.startswith("SystemExit"):
+        fix = (
+            f"Do not end the kernel from a notebook: in {cell}, raise an exception with a message "
+            "instead of calling `sys.exit`, or move the code to a script."
+        )
+    else:
+        fix = (
+            f"Fix {cell}, or what it relies on from the author's session (a file on their disk, "
+            "a variable from a deleted cell, a package installed by hand); then Restart & Run "
+            "All and save."
+        )
+    return gap(project, path, rel, message, fix)
+
+
+@family.check("NB010", "Notebooks reproduce their saved outputs", dynamic=True)
+def reproduces_outputs(project: Project) -> Iterator[Gap | Evidence]:
+    """Compares the outputs of the fresh run (NB009's) with the outputs saved in the notebook,
+    cell by cell: text results and what the cells printed, numbers within a relative tolerance
+    (1e-6; `--rtol`), with memory addresses, dates and times, durations (`%time`, `%timeit`) and
+    progress bars set aside. Images, HTML and stderr are not compared. Only a notebook that ran
+    to the end and was saved with outputs is judged.
+
+    Why: The numbers in a notebook are what the handoff is decided on. If a fresh run prints
+    other numbers, the saved ones cannot be reproduced: the randomness is unseeded, the data
+    changed, or a cell was edited after it ran.
+
+    Example: `print(np.random.rand(3))` with no seed: the saved `[0.417 0.720 0.000]` becomes
+    `[0.548 0.715 0.603]` on the next run.
+
+    Fix: Make the run deterministic (seed every generator, pin the data), then Restart & Run All
+    and save, so that the saved outputs are the ones a fresh run gives.
+    """
+    found, executed = _runs(project)
+    for notebook in found:
+        if isinstance(notebook, Evidence):
+            yield notebook
+            continue
+        yield _reproduced(project, executed.runs[notebook.path], executed.options)
+
+
+def _reproduced(project: Project, run: NotebookRun, options: Options) -> Gap | Evidence:
+    rel = project.rel(run.path)
+    if not run.ran:
+        return _note(project, run.path, f"{rel}: not compared: it does not run to the end (NB009)")
+    if not run.saved_outputs:
+        return _note(project, run.path, f"{rel}: nothing saved to compare (saved without outputs)")
+    if not run.differences:
+        return _note(
+            project,
+            run.path,
+            f"{rel}: reproduced the saved outputs of {run.compared} code cells (numbers within "
+            f"a relative {options.rtol:g})",
+        )
+    first = run.differences[0]
+    cells = [d.cell for d in run.differences]
+    plural = "s" if len(cells) > 1 else ""
+    saved = f"`{shorten(first.saved)}`" if first.saved is not None else "nothing"
+    now = f"`{shorten(first.now)}`" if first.now is not None else "nothing"
+    return gap(
+        project,
+        run.path,
+        rel,
+        f"{rel}: cell{plural} {cells_list(cells)} give{'' if plural else 's'} other outputs than "
+        f"the saved ones; first, cell {first.cell}: saved {saved}, now {now}",
+        f"Find what changes between runs in cell {first.cell} (an unseeded random draw, the "
+        "current date, data that changed, a cell edited after it ran), make it deterministic, "
+        "then Restart & Run All and save.",
+    )
+
+
+def _note(project: Project, path: Path, message: str) -> Evidence:
+    return Evidence(subject=project.rel(path), message=message, location=project.location(path))
