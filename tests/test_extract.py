@@ -5,6 +5,7 @@ the notebooks themselves in a real kernel and compare their last cell with main(
 from __future__ import annotations
 
 import ast
+import asyncio
 import os
 import shutil
 import subprocess
@@ -423,18 +424,22 @@ def run_in_kernel(nb: Path, pythonpath: Path) -> nbformat.NotebookNode:
     sys.executable only: a `python3` kernelspec a user installed elsewhere cannot swap in
     another Python, and nothing is installed with `ipykernel install`."""
     from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
 
     document = nbformat.read(nb, as_version=4)
-    manager = KernelManager(
+    manager = AsyncKernelManager(
         kernel_name="python3", kernel_spec_manager=KernelSpecManager(kernel_dirs=[])
     )
     client = NotebookClient(
         document, km=manager, timeout=300, resources={"metadata": {"path": str(nb.parent)}}
     )
-    # the client does not own a manager it was given: cleanup_kc makes it stop the kernel anyway
-    client.execute(cleanup_kc=True, env={**os.environ, "PYTHONPATH": str(pythonpath)})
+    # the client does not own a manager it was given: cleanup_kc makes it stop the kernel anyway.
+    # The async manager and API on our own loop: the sync ones leave jupyter_core's runner thread
+    # alive for the rest of the session, and the import index forks workers only without threads.
+    asyncio.run(
+        client.async_execute(cleanup_kc=True, env={**os.environ, "PYTHONPATH": str(pythonpath)})
+    )
     return document
 
 
