@@ -20,7 +20,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 from pavedroad.errors import ContractError, ContractErrors, UsageError
@@ -124,12 +132,24 @@ BatchFormat = Literal["records", "pandas", "arrow", "numpy"]
 
 
 class Model(Section):
+    """How the model loads: a `predict` callable of the project, or an MLflow pyfunc directory."""
+
     predict: Reference | None = Field(None, description="Callable: a batch of inputs -> outputs.")
+    mlflow: str | None = Field(
+        None,
+        min_length=1,
+        description="An MLflow pyfunc model directory (the one holding MLmodel), relative to the "
+        "project root, loaded with mlflow.pyfunc.load_model instead of `predict` (needs the "
+        "`mlflow` extra). It takes pandas DataFrames, so batch_format is 'pandas'. To have the "
+        "weights' sha256 checked, point `artifact` at the file in it that holds them "
+        "(model.pkl, python_model.pkl).",
+    )
     batch_format: BatchFormat = Field(
         "records",
         description="What `predict` takes, as Ray Data's map_batches names it: 'records' (a list "
         "of input-schema objects), 'pandas' (a DataFrame), 'arrow' (a pyarrow Table) or 'numpy' "
-        "(a dict of column name -> array).",
+        "(a dict of column name -> array). Always 'pandas' with `mlflow`, which is what "
+        "pyfunc's predict takes.",
     )
     input_schema: Reference | None = Field(None, description="Pydantic model of one input.")
     output_schema: Reference | None = Field(None, description="Pydantic model of one output.")
@@ -137,6 +157,40 @@ class Model(Section):
     sha256: str | None = Field(
         None, pattern=SHA256, description="sha256 of the artifact that was validated."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pandas_for_mlflow(cls, data: Any) -> Any:
+        """An MLflow model's batches are DataFrames whether or not the contract says so."""
+        if isinstance(data, dict) and data.get("mlflow") is not None:
+            return {"batch_format": "pandas", **data}
+        return data
+
+    @field_validator("mlflow")
+    @classmethod
+    def _one_loader(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("predict") is not None:
+            raise ValueError(
+                "`predict` and `mlflow` are both set, but the model loads one way: keep "
+                "`predict` for a callable of the project, or `mlflow` for an MLflow pyfunc "
+                "directory"
+            )
+        return value
+
+    @field_validator("batch_format")
+    @classmethod
+    def _mlflow_takes_pandas(cls, value: BatchFormat, info: ValidationInfo) -> BatchFormat:
+        if value != "pandas" and info.data.get("mlflow") is not None:
+            raise ValueError(
+                "an MLflow pyfunc model takes a pandas DataFrame: remove `batch_format` (or set "
+                "it to 'pandas')"
+            )
+        return value
+
+    @property
+    def label(self) -> str | None:
+        """The model as messages name it: its `predict`, or its MLflow directory."""
+        return self.predict if self.mlflow is None else f"mlflow:{self.mlflow}"
 
 
 class Threshold(Section):

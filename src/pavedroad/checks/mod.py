@@ -113,8 +113,8 @@ def model_loads(project: Project) -> Iterator[Gap | Evidence]:
         raise SkipCheck(found.blocked)
     if found.outcome is None:
         yield Gap(
-            subject=model.predict or "predict",
-            message=f"{model.predict} could not be evaluated: {found.error}",
+            subject=model.label or "predict",
+            message=f"{model.label} could not be evaluated: {found.error}",
             location=project.contract_location("model", "predict"),
             fix="Run `paved evaluate` to see the worker's output; a model that needs longer than "
             "the timeout must say so with `paved evaluate --timeout`.",
@@ -126,8 +126,8 @@ def model_loads(project: Project) -> Iterator[Gap | Evidence]:
         if failure is not None:
             verb = "import" if stage == "import" else "load and predict"
             yield Gap(
-                subject=model.predict or "predict",
-                message=f"{model.predict} does not {verb}: {failure.kind}: {failure.message}",
+                subject=model.label or "predict",
+                message=f"{model.label} does not {verb}: {failure.kind}: {failure.message}",
                 location=failure_location(project, failure, "model", "predict"),
                 fix="Fix the error at that line; the model must load from the project's own "
                 "files and declared dependencies, in a fresh process.",
@@ -135,8 +135,8 @@ def model_loads(project: Project) -> Iterator[Gap | Evidence]:
             return
     seconds = f" in {outcome.load_seconds:.2f} s" if outcome.load_seconds is not None else ""
     yield Evidence(
-        subject=model.predict or "predict",
-        message=f"{model.predict} loaded and predicted{seconds}",
+        subject=model.label or "predict",
+        message=f"{model.label} loaded and predicted{seconds}",
         location=project.contract_location("model", "predict"),
     )
 
@@ -228,8 +228,8 @@ def outputs_fit_schema(project: Project) -> Iterator[Gap | Evidence]:
     failure = outcome.failure("outputs")
     if failure is not None:
         yield Gap(
-            subject=model.predict or "predict",
-            message=f"{model.predict} returned something unusable: {failure.message}",
+            subject=model.label or "predict",
+            message=f"{model.label} returned something unusable: {failure.message}",
             location=failure_location(project, failure, "model", "predict"),
             fix="Return one output per input row: output-schema objects, dicts, a DataFrame, a "
             "dict of arrays, or a 1-D array for a single output field.",
@@ -246,7 +246,7 @@ def outputs_fit_schema(project: Project) -> Iterator[Gap | Evidence]:
             message=f"{field}: {problem.message} ({problem.count} sampled "
             f"output{'s' if problem.count != 1 else ''})",
             location=project.contract_location("model", "output_schema"),
-            fix=f"Make {model.predict} return valid {field} values, or correct "
+            fix=f"Make {model.label} return valid {field} values, or correct "
             f"{model.output_schema}.",
         )
     if not outcome.outputs:
@@ -286,14 +286,14 @@ def deterministic(project: Project) -> Iterator[Gap | Evidence]:
     if checked.differing:
         example = f"; {checked.example}" if checked.example else ""
         yield Gap(
-            subject=model.predict or "predict",
+            subject=model.label or "predict",
             message=f"{checked.differing} of {checked.rows} rows gave different outputs when "
             f"predicted twice{example}",
             location=project.contract_location("model", "predict"),
         )
     else:
         yield Evidence(
-            subject=model.predict or "predict",
+            subject=model.label or "predict",
             message=f"{checked.rows} rows predicted twice gave identical outputs",
             location=project.contract_location("model", "predict"),
         )

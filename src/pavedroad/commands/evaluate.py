@@ -85,11 +85,12 @@ def evaluate(
         path = contract_path.parent
     project = Project(path, load_contract(contract_path))
     model = project.contract.model
-    if model is None or model.predict is None:
+    if model is None or model.label is None:  # neither predict nor mlflow
         raise UsageError(
             f"{project.rel(contract_path)} names no [model].predict: nothing to evaluate.\n"
-            '  hint: add `predict = "package.module:function"` to [model] (and a [performance] '
-            "section with the golden dataset and the metrics' thresholds)."
+            '  hint: add `predict = "package.module:function"` (or `mlflow = "DIR"`, an MLflow '
+            "pyfunc directory) to [model], and a [performance] section with the golden dataset "
+            "and the metrics' thresholds."
         )
     open_history(history, project.root, create=False).close()  # a bad --history fails now,
     # not after a long evaluation

@@ -31,7 +31,7 @@ class Request:
 
     root: str
     source_roots: list[str]  # prepended to sys.path, in order
-    predict: str  # "module:callable"
+    predict: str  # "module:callable" (with `mlflow`: "mlflow:DIR", a label)
     batch_format: Literal["records", "pandas", "arrow", "numpy"]
     input_schema: str | None
     output_schema: str | None
@@ -47,6 +47,9 @@ class Request:
     determinism_rows: int = 100  # rows predicted twice for MOD005
     latency_calls: int = 200  # single-row calls timed after `latency_warmup` untimed ones
     latency_warmup: int = 20
+    # an MLflow pyfunc directory (absolute), loaded instead of importing `predict`, which then
+    # only names the model in messages; its batches are pandas DataFrames
+    mlflow: str | None = None
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)), encoding="utf-8")

@@ -29,6 +29,8 @@ from pavedroad.project import Project
 
 # What the worker imports beyond pavedroad's own dependencies: the `evaluate` extra.
 EXTRA_MODULES = {"numpy": "numpy", "pyarrow": "pyarrow", "sklearn": "scikit-learn"}
+# and for a `[model] mlflow` pyfunc directory, the `mlflow` extra (pyfunc imports pandas)
+MLFLOW_MODULES = {"mlflow": "mlflow-skinny", "pandas": "pandas"}
 
 # The contract has no timeout key: a model stuck on a network call must still end the run.
 DEFAULT_TIMEOUT_S = 1800.0
@@ -64,7 +66,7 @@ def run_evaluation(
     project: Project, progress: Progress | None = None, timeout: float = DEFAULT_TIMEOUT_S
 ) -> Evaluation:
     model = project.contract.model
-    if model is None or model.predict is None:
+    if model is None or model.label is None:  # neither predict nor mlflow
         return Evaluation(outcome=None, blocked="the contract names no [model].predict")
     artifact_sha256 = None
     if model.artifact is not None:
@@ -80,7 +82,7 @@ def run_evaluation(
                 blocked=f"{model.artifact} is not the artifact the contract validated (MOD001): "
                 "evaluating it would judge another model",
             )
-    require_extra()
+    require_extra(mlflow=model.mlflow is not None)
     request = build_request(project)
     dataset = Path(request.dataset) if request.dataset else None
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -99,16 +101,17 @@ def run_evaluation(
     )
 
 
-def require_extra() -> None:
+def require_extra(*, mlflow: bool = False) -> None:
     """Fail with the install command, before any subprocess, when the extra is missing: in
-    `paved check` this is an error row (the model was not judged), never a silent skip."""
-    missing = [
-        dist for module, dist in EXTRA_MODULES.items() if importlib.util.find_spec(module) is None
-    ]
+    `paved check` this is an error row (the model was not judged), never a silent skip. The
+    `mlflow` extra is demanded only of a contract whose model is an MLflow directory."""
+    needed = {**EXTRA_MODULES, **(MLFLOW_MODULES if mlflow else {})}
+    missing = [dist for module, dist in needed.items() if importlib.util.find_spec(module) is None]
     if missing:
+        extras = "evaluate,mlflow" if mlflow else "evaluate"
         raise UsageError(
             f"evaluating the model needs {', '.join(missing)}, not installed here.\n"
-            "  hint: pip install 'pavedroad[evaluate]'"
+            f"  hint: pip install 'pavedroad[{extras}]'"
         )
 
 
@@ -116,7 +119,7 @@ def build_request(project: Project) -> Request:
     """The worker's request from the contract. A metric neither built in nor given a function
     is left out: PRF001 reports it from the contract alone."""
     model = project.contract.model
-    assert model is not None and model.predict is not None
+    assert model is not None and model.label is not None
     performance = project.contract.performance or Performance.model_validate({})
     named = {**performance.slice_metrics, **performance.metrics}
     metrics = [
@@ -129,8 +132,8 @@ def build_request(project: Project) -> Request:
     return Request(
         root=str(project.root),
         source_roots=[str(p) for p in project.source_roots],
-        predict=model.predict,
-        batch_format=model.batch_format,
+        predict=model.label,
+        batch_format=model.batch_format,  # 'pandas' with mlflow: the contract sees to it
         input_schema=model.input_schema,
         output_schema=model.output_schema,
         dataset=str(project.root / performance.dataset) if performance.dataset else None,
@@ -141,6 +144,7 @@ def build_request(project: Project) -> Request:
         slices=list(performance.slices),
         slice_min_rows=performance.slice_min_rows,
         batch_size=performance.batch_size,
+        mlflow=str(project.root / model.mlflow) if model.mlflow is not None else None,
     )
 
 

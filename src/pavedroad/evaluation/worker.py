@@ -17,6 +17,7 @@ import resource
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -215,6 +216,12 @@ class _Evaluation:
     def _import(self) -> _Model:
         self.stage = "import"
         sys.path[:0] = [p for p in self.request.source_roots if p not in sys.path]
+        if self.request.mlflow is not None:
+            return _Model(
+                predict=self._load_mlflow(Path(self.request.mlflow)),
+                input_schema=self._schema(self.request.input_schema),
+                output_schema=self._schema(self.request.output_schema),
+            )
         predict = self._resolve(self.request.predict)
         if not callable(predict):
             self._stop(
@@ -227,6 +234,40 @@ class _Evaluation:
             input_schema=self._schema(self.request.input_schema),
             output_schema=self._schema(self.request.output_schema),
         )
+
+    def _load_mlflow(self, directory: Path) -> Callable[[Any], Any]:
+        """The pyfunc model's predict (DataFrame in). Its classes unpickle from the project's
+        sources, so this runs after they are on sys.path."""
+        self.stage = "load"
+        shown = _shown(directory, self.root)
+        if not (directory / "MLmodel").is_file():
+            what = "has no MLmodel file" if directory.is_dir() else "does not exist"
+            self._stop(
+                "load",
+                "FileNotFoundError",
+                f"the MLflow model directory {shown} {what}: save the model there with "
+                "mlflow.pyfunc.save_model, or correct [model].mlflow",
+            )
+        try:
+            with warnings.catch_warnings():  # mlflow's own import-time notices, not the model's
+                warnings.simplefilter("ignore")
+                import mlflow.pyfunc
+        except ImportError as error:
+            self._stop(
+                "load",
+                type(error).__name__,
+                f"{shown} is an MLflow model, and loading it needs mlflow ({error}): "
+                'pip install "pavedroad[mlflow]"',
+            )
+        try:
+            model = mlflow.pyfunc.load_model(str(directory))
+        except (Exception, SystemExit) as error:
+            self.outcome.failures.append(
+                self._failure("load", error, f"cannot load the MLflow model {shown}: ")
+            )
+            raise _Stop from None
+        predict: Callable[[Any], Any] = model.predict
+        return predict
 
     def _resolve(self, reference: str) -> Any:
         module_name, _, attribute = reference.partition(":")
@@ -589,6 +630,14 @@ def _schema_examples(schema: type[BaseModel]) -> list[dict[str, Any]]:
     return [
         {name: values[i % len(values)] for name, values in examples.items()} for i in range(count)
     ]
+
+
+def _shown(path: Path, root: Path) -> str:
+    """`path` as the contract writes it: relative to the project when inside it."""
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _rows(start: int, count: int, *, reading: bool = False) -> str:

@@ -3,7 +3,8 @@
 The description (name, version, owners, hashes) comes from the contract and the project's files
 alone, without importing project code, so /info and /healthz answer while the model loads. The
 load verifies the artifact's sha256 before anything imports it: a server must never answer with
-a model other than the one the contract validated.
+a model other than the one the contract validated. An MLflow pyfunc directory (`[model] mlflow`)
+loads with mlflow.pyfunc.load_model instead of an import, as in the evaluation worker.
 
 Requests become batches in `predict_rows`, in `predict`'s `[model].batch_format`; whatever
 `predict` returns is turned back into one output per row. The conversions for formats other
@@ -17,6 +18,7 @@ from __future__ import annotations
 import importlib
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +51,7 @@ class Description:
 
     name: str
     version: str | None
-    predict: str
+    predict: str  # the reference, or "mlflow:DIR" for an MLflow pyfunc model
     batch_format: BatchFormat
     input_schema: str | None
     output_schema: str | None
@@ -59,6 +61,7 @@ class Description:
     contract_sha256: str
     owners: dict[str, list[str]]
     source_roots: tuple[Path, ...]
+    mlflow: Path | None = None  # an MLflow pyfunc directory, loaded instead of importing predict
 
     def info(self) -> dict[str, Any]:
         return {
@@ -81,17 +84,18 @@ def describe(loaded: LoadedContract) -> Description:
     project = Project(loaded.path.parent, loaded)
     contract = loaded.contract
     model = contract.model
-    if model is None or model.predict is None:
+    if model is None or model.label is None:
         raise UsageError(
             f"{loaded.path} names no [model].predict: there is nothing to serve.\n"
-            '  hint: add `predict = "package.module:function"` to [model], with input_schema '
-            "and output_schema (pydantic models) so requests are validated."
+            '  hint: add `predict = "package.module:function"` (or `mlflow = "DIR"`, an MLflow '
+            "pyfunc directory) to [model], with input_schema and output_schema (pydantic "
+            "models) so requests are validated."
         )
     owners = contract.owners
     return Description(
         name=_name(project),
         version=_version(project),
-        predict=model.predict,
+        predict=model.label,
         batch_format=model.batch_format,
         input_schema=model.input_schema,
         output_schema=model.output_schema,
@@ -101,6 +105,7 @@ def describe(loaded: LoadedContract) -> Description:
         contract_sha256=contract_sha256(project),
         owners={role: owners.named(role) for role in ROLES if owners.named(role)} if owners else {},
         source_roots=project.source_roots,
+        mlflow=project.root / model.mlflow if model.mlflow is not None else None,
     )
 
 
@@ -213,7 +218,10 @@ def load(description: Description, max_batch: int) -> ServedModel:
     sys.path (as the evaluation worker does), and compile the validators."""
     artifact_sha256 = verify_artifact(description)
     sys.path[:0] = [str(p) for p in description.source_roots if str(p) not in sys.path]
-    predict = _resolve(description.predict)
+    if description.mlflow is not None:
+        predict = _load_mlflow(description.mlflow)
+    else:
+        predict = _resolve(description.predict)
     if not callable(predict):
         raise ModelLoadError(f"{description.predict} is a {type(predict).__name__}, not callable")
     input_schema = _schema(description.input_schema)
@@ -247,6 +255,28 @@ def _resolve(reference: str) -> Any:
             f"cannot import {reference}: {type(error).__name__}: {error}"
         ) from error
     return found
+
+
+def _load_mlflow(directory: Path) -> Any:
+    """The MLflow pyfunc model's predict, loaded as the evaluation worker loads it."""
+    if not (directory / "MLmodel").is_file():
+        what = "has no MLmodel file" if directory.is_dir() else "does not exist"
+        raise ModelLoadError(f"the MLflow model directory {directory} {what}")
+    try:
+        with warnings.catch_warnings():  # mlflow's own import-time notices, not the model's
+            warnings.simplefilter("ignore")
+            import mlflow.pyfunc
+    except ImportError as error:
+        raise ModelLoadError(
+            f"{directory} is an MLflow model, and loading it needs mlflow ({error}).\n"
+            '  hint: pip install "pavedroad[mlflow]"'
+        ) from error
+    try:
+        return mlflow.pyfunc.load_model(str(directory)).predict
+    except (Exception, SystemExit) as error:
+        raise ModelLoadError(
+            f"cannot load the MLflow model {directory}: {type(error).__name__}: {error}"
+        ) from error
 
 
 def _schema(reference: str | None) -> type[BaseModel] | None:
