@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +143,7 @@ def test_fix_adds_the_missing_pinned_and_keeps_every_other_byte(tmp_path: Path) 
 
     after = pyproject.read_bytes().splitlines(keepends=True)
     added = [line for line in after if line not in before]
-    assert added == [b'    "pyyaml==6.0.3",\n']
+    assert added == [f'    "pyyaml=={version("pyyaml")}",\n'.encode()]
     assert [line for line in after if line not in added] == before  # comments, odd spacing
     assert pyproject.stat().st_mode == mode
     assert failed(data, "DEP001") == set()  # the report after the edit
@@ -156,7 +157,9 @@ def test_fix_keeps_crlf_line_endings(tmp_path: Path) -> None:
     pyproject.write_bytes(pyproject.read_bytes().replace(b"\n", b"\r\n"))
     report(root, "--fix")
     text = pyproject.read_bytes()
-    assert b'"pyyaml==6.0.3",\r\n' in text and text.count(b"\n") == text.count(b"\r\n")
+    assert f'"pyyaml=={version("pyyaml")}",\r\n'.encode() in text and text.count(
+        b"\n"
+    ) == text.count(b"\r\n")
 
 
 def test_fix_adds_the_distribution_not_the_import_name(tmp_path: Path) -> None:
