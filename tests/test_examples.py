@@ -168,19 +168,37 @@ def test_service_contract_records_the_committed_artifact() -> None:
     assert sha256(SERVICE / "models" / "churn.joblib") == contract(SERVICE)["model"]["sha256"]
 
 
+# Retrained and committed model must agree this closely on every golden row. Their bytes agree
+# only on the same CPU: OpenBLAS picks its kernels by instruction set (AVX2, AVX-512), and the
+# fitted coefficients then differ in the last bits (seen: 1e-14 between two Xeon machines).
+SAME_MODEL_ATOL = 1e-9
+COMPARE = """
+import sys
+import joblib
+import numpy as np
+from churn.data import simulate, split
+from churn.features import matrix
+from churn.train import HOLDOUT, ROWS, SEED
+
+golden = matrix(split(simulate(ROWS, SEED), HOLDOUT, SEED)[1])  # the rows of golden.csv
+retrained, committed = (joblib.load(path).predict_proba(golden)[:, 1] for path in sys.argv[1:3])
+print(float(np.max(np.abs(retrained - committed))))
+"""
+
+
 @pytest.mark.slow
-def test_service_training_is_byte_reproducible(tmp_path: Path) -> None:
-    """Retraining with the pinned versions gives the very artifact the contract validated."""
+def test_service_training_reproduces_the_validated_model(tmp_path: Path) -> None:
+    """Retraining with the pinned versions gives the golden dataset byte for byte, and a model
+    whose scores are the validated artifact's to within float rounding."""
     model, golden = tmp_path / "churn.joblib", tmp_path / "golden.csv"
-    subprocess.run(
-        [sys.executable, "-m", "churn.train", "--model", str(model), "--golden", str(golden)],
-        cwd=SERVICE,
-        env={**os.environ, "PYTHONPATH": str(SERVICE / "src")},
-        capture_output=True,
-        check=True,
-    )
-    assert sha256(model) == contract(SERVICE)["model"]["sha256"]
+    env = {**os.environ, "PYTHONPATH": str(SERVICE / "src")}
+    train = [sys.executable, "-m", "churn.train", "--model", str(model), "--golden", str(golden)]
+    subprocess.run(train, cwd=SERVICE, env=env, capture_output=True, check=True)
     assert golden.read_bytes() == (SERVICE / "data" / "golden.csv").read_bytes()
+    committed = SERVICE / "models" / "churn.joblib"
+    compare = [sys.executable, "-c", COMPARE, str(model), str(committed)]
+    done = subprocess.run(compare, cwd=SERVICE, env=env, capture_output=True, text=True, check=True)
+    assert float(done.stdout) <= SAME_MODEL_ATOL, done.stdout
 
 
 @pytest.mark.slow
