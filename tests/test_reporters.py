@@ -27,6 +27,7 @@ from markdown_it import MarkdownIt
 
 from pavedroad import __version__, engine
 from pavedroad.cli import cli
+from pavedroad.commands.options import FORMATS
 from pavedroad.contract import find_contract, load_contract
 from pavedroad.project import Project
 from pavedroad.registry import Family, Gap, SkipCheck, builtin_families
@@ -544,3 +545,8 @@ def test_cli_writes_a_valid_sarif_file_and_exits_not_ready(tmp_path: Path) -> No
 
 def passing(id: str) -> Result:
     return Result(id=id, family=id[:3], title="t", status=Status.PASS, message="fine")
+
+
+def test_the_format_option_offers_every_format() -> None:
+    """The option is declared without importing the reporters, so it lists them by value."""
+    assert tuple(f.value for f in Format) == FORMATS

@@ -12,11 +12,9 @@ from __future__ import annotations
 import contextlib
 import csv
 import functools
-import hashlib
 import importlib.metadata
 import inspect
 import json
-import os
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
@@ -30,8 +28,8 @@ from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from pavedroad.cachedir import cache_root, caching_enabled, environment_stamp
 from pavedroad.fileio import write_atomic
-from pavedroad.imports import cache_dir
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -220,16 +218,9 @@ def _inferred_tops(distribution: importlib.metadata.Distribution) -> set[str]:
 def _environment_cache() -> Path | None:
     """The cache file for this environment: keyed by every import folder and its mtime, which
     changes whenever a package is installed or removed there."""
-    if os.environ.get("PAVED_NO_CACHE"):
+    if not caching_enabled():
         return None
-    stamps = []
-    for entry in sys.path:
-        try:
-            stamps.append(f"{entry}\0{Path(entry or '.').stat().st_mtime_ns}")
-        except OSError:
-            continue
-    key = hashlib.sha256("\n".join(stamps).encode()).hexdigest()[:32]
-    return cache_dir().parent / "environments-v1" / f"{key}.json"
+    return cache_root() / "environments-v1" / f"{environment_stamp()}.json"
 
 
 def _installed(module: str) -> Resolution | None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pavedroad.cachedir import cache_root, caching_enabled
 from pavedroad.fileio import write_atomic
 from pavedroad.notebooks.reader import cell_text, python_of_cell
 
@@ -246,13 +247,8 @@ class _Cached:
 
 
 def cache_dir() -> Path:
-    """`$PAVED_CACHE_DIR`, else `$XDG_CACHE_HOME/pavedroad`, else ~/.cache/pavedroad; the
-    index lives in its `imports-v1/` folder."""
-    base = os.environ.get("PAVED_CACHE_DIR")
-    if not base:
-        xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        base = str(Path(xdg) / "pavedroad")
-    return Path(base) / CACHE_VERSION
+    """The index's folder of the cache root (`cachedir.cache_root`)."""
+    return cache_root() / CACHE_VERSION
 
 
 class _Cache:
@@ -269,7 +265,7 @@ class _Cache:
 
     @classmethod
     def load(cls, root: Path) -> _Cache:
-        if os.environ.get("PAVED_NO_CACHE", "") not in ("", "0"):
+        if not caching_enabled():
             return cls(None, str(root), {})
         file = cache_dir() / f"{hashlib.sha256(str(root).encode()).hexdigest()[:32]}.json"
         try:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from pavedroad.contract import Contract, LoadedContract
 from pavedroad.results import Location
+from pavedroad.tree import walk
 
 T = TypeVar("T")
 
@@ -24,10 +25,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-# Folders that hold no project source: tool caches, build output, installed packages.
-PRUNED_DIRS = frozenset(
-    {"__pycache__", "node_modules", "build", "dist", "site-packages", "venv", "env", "htmlcov"}
-)
 TEST_DIRS = frozenset({"tests", "test", "testing"})
 README_NAMES = ("README.md", "README.rst", "README.txt", "README")
 CODEOWNERS_PLACES = ("CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS")
@@ -83,23 +80,11 @@ class Project:
 
     @cached_property
     def _walk(self) -> dict[str, tuple[Path, ...]]:
-        """One walk of the tree for the files checks read, by suffix (.py, .ipynb), outside
-        hidden folders (.git, .ipynb_checkpoints), virtual envs and build output. Symlinked
-        folders are not followed, so a link to itself cannot loop."""
+        """One walk of the tree (`tree.walk`) for the files checks read, by suffix."""
         found: dict[str, list[Path]] = {".py": [], ".ipynb": []}
-        for directory, subdirs, files in os.walk(self.root):
-            if "pyvenv.cfg" in files and directory != str(self.root):
-                subdirs[:] = []  # a virtual environment: installed packages, not the project
-                continue
-            subdirs[:] = sorted(
-                name
-                for name in subdirs
-                if not name.startswith(".")
-                and name not in PRUNED_DIRS
-                and not name.endswith(".egg-info")
-            )
+        for directory, files in walk(self.root):
             base = Path(directory)
-            for name in sorted(files):
+            for name in files:
                 suffix = os.path.splitext(name)[1]  # noqa: PTH122 - a str op per file, no Path
                 if suffix in found:
                     found[suffix].append(base / name)

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from pavedroad import engine
-from pavedroad.commands.pipeline import emit, evaluate, families, format_option, output_option
+from pavedroad.commands.options import format_option, output_option
+from pavedroad.commands.pipeline import emit, evaluate, families
 from pavedroad.contract import find_contract, load_contract
 from pavedroad.project import Project
 from pavedroad.reporters import Format

@@ -16,7 +16,8 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 
 from pavedroad import engine
 from pavedroad.checks import mod, prf
-from pavedroad.commands.pipeline import emit, format_option, output_option
+from pavedroad.commands.options import format_option, output_option
+from pavedroad.commands.pipeline import emit
 from pavedroad.commands.pipeline import evaluate as run_checks
 from pavedroad.contract import find_contract, load_contract
 from pavedroad.errors import UsageError

@@ -16,7 +16,8 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 
 from pavedroad import engine
 from pavedroad.checks import nb
-from pavedroad.commands.pipeline import emit, evaluate, format_option, output_option
+from pavedroad.commands.options import format_option, output_option
+from pavedroad.commands.pipeline import emit, evaluate
 from pavedroad.contract import empty_contract, load_contract, search_contract
 from pavedroad.notebooks.execute import (
     DEFAULT_RTOL,

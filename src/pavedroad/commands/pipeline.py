@@ -21,23 +21,6 @@ from pavedroad.results import Verdict
 
 INDEX_FAMILY = "DEP"  # the family whose checks read the import index
 
-# The report options `check` and `deps` share, so both commands read and behave alike.
-format_option = click.option(
-    "--format",
-    "format_",
-    type=click.Choice([f.value for f in Format]),
-    default="text",
-    show_default=True,
-    help="Report format.",
-)
-output_option = click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to FILE (atomically); the text report still goes to the terminal.",
-)
-
-
 def evaluate(
     project: Project,
     families: Sequence[Family],

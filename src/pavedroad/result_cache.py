@@ -1,0 +1,140 @@
+"""A finished `paved deps` report, kept for the unchanged project and environment it came from.
+
+A warm `paved deps` in a pre-commit hook, an editor or a CI step must cost about what starting
+Python costs. The import index alone is cached by content, but loading the contract's models,
+the DEP modules and the reporters costs several times the answer. So the rendered report is
+kept with everything it was computed from, and reused only when all of it is unchanged:
+
+- every file of the project tree as `tree.walk` sees it, by path, mtime and size: a file added,
+  removed or edited anywhere in the project misses the cache (coarse, and so safe);
+- the files the run read outside the tree (contract bases, included requirement files, the
+  artifact), and the contract files of every folder searched for the contract, present or not;
+- the Python environment (`cachedir.environment_stamp`), pavedroad's version, the format.
+
+Only the machine-readable formats printed to stdout are kept: the text report is for a terminal
+whose width and colours vary, and is rendered every time. Standard library only, since a hit
+must not import what it saves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pavedroad import __version__
+from pavedroad.cachedir import cache_root, caching_enabled, environment_stamp
+from pavedroad.tree import walk
+
+LAYOUT = "results-v1"
+CONTRACT_NAMES = ("handoff.toml", "pyproject.toml")  # what the contract search looks at
+
+
+@dataclass(frozen=True)
+class Query:
+    """A `paved deps` run that may be answered from the cache: its argument and its format."""
+
+    start: Path  # the PATH argument, resolved
+    format: str
+
+    @property
+    def file(self) -> Path:
+        key = f"{__version__}\0{self.format}\0{self.start}"
+        return cache_root() / LAYOUT / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+@dataclass(frozen=True)
+class Answer:
+    output: str
+    exit_code: int
+
+
+def query(path: Path, format_: str, *, output: Path | None, fix: bool) -> Query | None:
+    """The cache query for these options, or None when this run must not use the cache."""
+    if fix or output is not None or format_ == "text" or not caching_enabled():
+        return None
+    return Query(path.resolve(), format_)
+
+
+def lookup(asked: Query) -> Answer | None:
+    """The kept report, when everything it was computed from is as it was."""
+    try:
+        entry = json.loads(asked.file.read_bytes())
+        inputs = entry["inputs"]
+        fresh = (
+            entry["start"] == str(asked.start)
+            and entry["format"] == asked.format
+            and entry["environment"] == environment_stamp()
+            and isinstance(inputs, dict)
+            and all(_stat(Path(path)) == seen for path, seen in inputs.items())
+            and entry["tree"] == tree_digest(Path(entry["root"]))
+        )
+        if fresh and isinstance(entry["output"], str) and isinstance(entry["exit"], int):
+            return Answer(entry["output"], entry["exit"])
+    except (OSError, ValueError, RecursionError, KeyError, TypeError):
+        pass  # absent, unreadable, damaged or of another shape: a miss, never a failure
+    return None
+
+
+def store(
+    asked: Query,
+    root: Path,
+    tree: str,
+    read: Iterable[Path],
+    answer: Answer,
+    *,
+    contract_found: bool,
+) -> None:
+    """Keep `answer`, computed on the project at `root` whose `tree_digest` was `tree` before
+    the run began (a file edited during the run then misses next time), from the files `read`.
+    A cache that cannot be written is no reason to fail the run."""
+    from pavedroad.fileio import write_atomic  # the miss has paid for heavier imports already
+
+    searched = _searched(asked.start, root if contract_found else None)
+    inputs = {str(path): _stat(path) for path in (*read, *searched)}
+    entry = {
+        "start": str(asked.start),
+        "format": asked.format,
+        "root": str(root),
+        "environment": environment_stamp(),
+        "inputs": inputs,
+        "tree": tree,
+        "output": answer.output,
+        "exit": answer.exit_code,
+    }
+    try:
+        asked.file.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(asked.file, json.dumps(entry))
+    except OSError:
+        pass
+
+
+def tree_digest(root: Path) -> str:
+    """Every file of the project with its mtime and size, as one digest."""
+    digest = hashlib.sha256()
+    for directory, files in walk(root):
+        for name in files:
+            path = os.path.join(directory, name)  # noqa: PTH118 - thousands of files: str ops
+            digest.update(f"{path}\0{_stat(Path(path))}\n".encode())
+    return digest.hexdigest()
+
+
+def _searched(start: Path, found_in: Path | None) -> list[Path]:
+    """The contract files the search looked for: from `start` up to the folder where it found
+    the contract, or up to the file system's root when it found none."""
+    folders = [start, *start.parents]
+    if found_in is not None and found_in in folders:
+        folders = folders[: folders.index(found_in) + 1]
+    return [folder / name for folder in folders for name in CONTRACT_NAMES]
+
+
+def _stat(path: Path) -> list[int] | None:
+    """mtime and size, or None for a file that is not there (or cannot be read)."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return [found.st_mtime_ns, found.st_size]
