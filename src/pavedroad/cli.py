@@ -35,6 +35,8 @@ COMMANDS = {
     "notebooks": "pavedroad.commands.notebooks:notebooks",
     "extract": "pavedroad.commands.extract:extract",
     "serve": "pavedroad.commands.serve:serve",
+    "new": "pavedroad.commands.new:new",
+    "init": "pavedroad.commands.init:init",
 }
 
 
