@@ -32,6 +32,7 @@ class Metrics:
     in_flight: Gauge
     predictions: Counter
     batch_rows: Histogram
+    queued_rows: Gauge
     validation_failures: Counter
     model_errors: Counter
     load_seconds: Gauge
@@ -67,6 +68,11 @@ class Metrics:
                 "paved_predict_batch_rows",
                 "Rows per call of the model's predict.",
                 buckets=ROWS_BUCKETS,
+                registry=registry,
+            ),
+            queued_rows=Gauge(
+                "paved_predict_queued_rows",
+                "Rows of /predict requests waiting for their micro-batch to go to predict.",
                 registry=registry,
             ),
             validation_failures=Counter(

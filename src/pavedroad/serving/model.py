@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
 from pavedroad.contract import ROLES, BatchFormat, LoadedContract
 from pavedroad.errors import PavedError, UsageError
@@ -158,10 +159,10 @@ class ServedModel:
 
     def parse_one(self, body: bytes) -> list[Any]:
         """One input from JSON bytes (pydantic parses and validates in one pass), as a batch."""
-        return [self.one_in.validate_json(body)]
+        return [_validate_json(self.one_in, body)]
 
     def parse_many(self, body: bytes) -> list[Any]:
-        return self.many_in.validate_json(body)
+        return _validate_json(self.many_in, body)  # type: ignore[no-any-return]
 
     def predict_rows(self, rows: list[Any]) -> list[Any]:
         """One output per row, each an output-schema object (a dict without an output schema).
@@ -211,6 +212,30 @@ class ServedModel:
             return plain if self.many_out is None else self.many_out.validate_python(plain)
         except (OutputError, ValidationError) as error:
             raise ModelFailed("output", f"{type(error).__name__}: {error}") from error
+
+
+def _validate_json(adapter: TypeAdapter[Any], body: bytes) -> Any:
+    """Strict, as the OpenAPI document's JSON Schema says: `false` is not an integer nor "1.5"
+    a number (an ISO string is still a datetime: JSON has no other way to say it). But 26.0 is
+    an integer in JSON Schema, and what a pandas column of integers with gaps sends: when such
+    values are the only errors, the lax validation makes them 26."""
+    try:
+        return adapter.validate_json(body, strict=True)
+    except ValidationError as error:
+        if field_errors(error):
+            raise
+    return adapter.validate_json(body)
+
+
+def field_errors(error: ValidationError) -> list[ErrorDetails]:
+    """The errors of a strict validation, less the integral floats given for integers (which
+    are accepted on their own), so a 422 lists only what the caller must fix."""
+    return [item for item in error.errors() if not _integral_float(item)]
+
+
+def _integral_float(item: ErrorDetails) -> bool:
+    value = item.get("input")
+    return item["type"] == "int_type" and isinstance(value, float) and value.is_integer()
 
 
 def load(description: Description, max_batch: int) -> ServedModel:

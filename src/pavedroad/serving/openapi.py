@@ -1,8 +1,9 @@
 """The OpenAPI document: FastAPI's, with the contract's input and output schemas and examples.
 
-The predict routes read raw bytes and validate them with pydantic in one pass (faster than
-FastAPI's parse-then-validate), so FastAPI cannot see their body types: the schemas and their
-examples are added here, under `components/schemas`, as clients and schemathesis expect them.
+The predict routes are plain ASGI, in front of FastAPI's router (they read raw bytes and
+validate them with pydantic in one pass), so FastAPI does not see them: their operations, the
+schemas and their examples are added here, under `components/schemas`, as clients and
+schemathesis expect them.
 """
 
 from __future__ import annotations
@@ -81,24 +82,39 @@ def document(app: FastAPI, model: ServedModel | None, max_batch: int) -> dict[st
         ),
     }
     paths = spec.setdefault("paths", {})
-    single = paths["/predict"]["post"]
-    single["requestBody"] = _body(one_in, example_in[0] if example_in else None)
-    single["responses"] = {
-        "200": _response(
-            "One output for the input.", one_out, example_out[0] if example_out else None
-        ),
-        **errors,
+    paths["/predict"] = {
+        "post": {
+            "summary": "Predict",
+            "description": "One input-schema object in, one output-schema object out. "
+            "Concurrent requests may share a predict call (micro-batching); each gets its "
+            "own answer.",
+            "operationId": "predict",
+            "requestBody": _body(one_in, example_in[0] if example_in else None),
+            "responses": {
+                "200": _response(
+                    "One output for the input.", one_out, example_out[0] if example_out else None
+                ),
+                **errors,
+            },
+        }
     }
     many_in = {"type": "array", "items": one_in, "maxItems": max_batch}
-    batch = paths["/predict/batch"]["post"]
-    batch["requestBody"] = _body(many_in, example_in or None)
-    batch["responses"] = {
-        "200": _response(
-            "One output per input, in order.",
-            {"type": "array", "items": one_out},
-            example_out or None,
-        ),
-        **errors,
+    paths["/predict/batch"] = {
+        "post": {
+            "summary": "Predict Batch",
+            "description": f"A list of at most {max_batch} inputs (PAVED_MAX_BATCH), one output "
+            "per input, in order, from one predict call.",
+            "operationId": "predict_batch",
+            "requestBody": _body(many_in, example_in or None),
+            "responses": {
+                "200": _response(
+                    "One output per input, in order.",
+                    {"type": "array", "items": one_out},
+                    example_out or None,
+                ),
+                **errors,
+            },
+        }
     }
     return spec
 

@@ -37,7 +37,16 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=1 << 20, ge=1, description="Larger request bodies get 413.")
     timeout_s: float = Field(default=30.0, gt=0, description="A prediction taking longer gets 504.")
-    max_batch: int = Field(default=1000, ge=1, description="Most rows one /predict/batch may hold.")
+    max_batch: int = Field(
+        default=1000, ge=1, description="Most rows in one /predict/batch, and in one micro-batch."
+    )
+    max_wait_ms: float = Field(
+        default=2.0,
+        ge=0,
+        le=1000,
+        description="Longest a /predict row waits for others to share its predict call; "
+        "0 switches micro-batching off.",
+    )
     predict_threads: int = Field(
         default=4,
         ge=1,
