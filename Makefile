@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/deps_speed.py || status=1; \
 	$(BIN)/python benchmarks/evaluate_speed.py || status=1; \
 	$(BIN)/python benchmarks/notebook_audit_speed.py || status=1; \
+	$(BIN)/python benchmarks/report_speed.py || status=1; \
 	$(BIN)/python benchmarks/serve_throughput.py || status=1; \
 	exit $$status
 

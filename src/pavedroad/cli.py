@@ -37,6 +37,7 @@ COMMANDS = {
     "serve": "pavedroad.commands.serve:serve",
     "new": "pavedroad.commands.new:new",
     "init": "pavedroad.commands.init:init",
+    "report": "pavedroad.commands.report:report",
 }
 
 

@@ -119,6 +119,51 @@ class Latency:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    samples_ms: list[float] | None = None  # every timed call, for the report's distribution
+
+
+@dataclass(frozen=True)
+class Roc:
+    """The ROC curve of a binary target, from histograms of the score: exact at each bin edge."""
+
+    fpr: list[float]
+    tpr: list[float]
+
+
+@dataclass(frozen=True)
+class CalibrationBin:
+    """Rows whose score falls in [low, high): their mean score and their share of positives."""
+
+    low: float
+    high: float
+    rows: int
+    mean_score: float
+    positive_rate: float
+
+
+@dataclass(frozen=True)
+class Confusion:
+    labels: list[str]
+    counts: list[list[int]]  # counts[true label][predicted label]
+
+
+@dataclass(frozen=True)
+class Curves:
+    """Summaries of the per-row vectors for the report's plots: a few hundred numbers whatever
+    the row count. A part is None when the data does not allow it (no score, not binary)."""
+
+    roc: Roc | None = None
+    calibration: list[CalibrationBin] | None = None
+    confusion: Confusion | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Curves:
+        roc, bins, confusion = data.get("roc"), data.get("calibration"), data.get("confusion")
+        return cls(
+            roc=None if roc is None else Roc(**roc),
+            calibration=None if bins is None else [CalibrationBin(**b) for b in bins],
+            confusion=None if confusion is None else Confusion(**confusion),
+        )
 
 
 @dataclass
@@ -136,6 +181,7 @@ class Outcome:
     latency: Latency | None = None
     throughput_rows_s: float | None = None  # rows / seconds spent inside predict
     peak_memory_mb: float | None = None  # peak RSS of the worker after predicting
+    curves: Curves | None = None  # for plots only: no check judges them
 
     def failure(self, stage: Stage) -> Failure | None:
         return next((f for f in self.failures if f.stage == stage), None)
@@ -168,4 +214,5 @@ class Outcome:
             latency=None if data["latency"] is None else Latency(**data["latency"]),
             throughput_rows_s=data["throughput_rows_s"],
             peak_memory_mb=data["peak_memory_mb"],
+            curves=None if data.get("curves") is None else Curves.from_dict(data["curves"]),
         )

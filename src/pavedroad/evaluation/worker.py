@@ -38,9 +38,11 @@ from pavedroad.evaluation.batches import (
     open_dataset,
     to_format,
 )
+from pavedroad.evaluation.curves import summarise
 from pavedroad.evaluation.outputs import Columns, OutputError, Vector, compare, normalise, validate
 from pavedroad.evaluation.protocol import (
     PROGRESS,
+    Curves,
     Determinism,
     Failure,
     Latency,
@@ -522,7 +524,8 @@ class _Evaluation:
             if call >= request.latency_warmup:
                 timings[call - request.latency_warmup] = elapsed
         p50, p95, p99 = (float(v) / 1e6 for v in np.percentile(timings, [50, 95, 99]))
-        self.outcome.latency = Latency(request.latency_calls, p50, p95, p99)
+        samples = [round(float(v) / 1e6, 6) for v in timings]
+        self.outcome.latency = Latency(request.latency_calls, p50, p95, p99, samples)
 
     def _examples(self, model: _Model) -> pa.Table | None:
         """Without a dataset, the input schema's examples are the sample, when it has some."""
@@ -564,6 +567,7 @@ class _Evaluation:
         prediction = joined.get(self.prediction) if self.prediction else None
         score = joined.get(self.score) if self.score else None
         self.outcome.metrics = plan.compute(y_true, prediction, score)
+        self.outcome.curves = _curves(y_true, prediction, score)
         for column, labels in vectors.labels.items():
             codes = _joined(vectors.codes[column])
             assert codes is not None
@@ -612,6 +616,17 @@ class _Evaluation:
         if any(path.is_relative_to(folder) for folder in outside) or "site-packages" in path.parts:
             return None
         return relative.as_posix()
+
+
+def _curves(
+    y_true: Vector | None, prediction: Vector | None, score: Vector | None
+) -> Curves | None:
+    """The report's plot summaries. They are pictures, not evidence: whatever goes wrong making
+    them must not turn into a failure of the evaluation that the checks would report."""
+    try:
+        return summarise(y_true, prediction, score)
+    except Exception:
+        return None
 
 
 def _schema_examples(schema: type[BaseModel]) -> list[dict[str, Any]]:
