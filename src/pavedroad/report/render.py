@@ -252,7 +252,7 @@ def _environment(*, autoescape: bool) -> jinja2.Environment:
         prose=_prose,
         prose_inline=_prose_inline,
         codes=_code_spans,
-        cell=markdown_reporter._cell,
-        inline=markdown_reporter._inline,
+        cell=markdown_reporter.cell,
+        inline=markdown_reporter.inline,
     )
     return environment

@@ -31,9 +31,9 @@ def render(report: Report) -> str:
     icon = "✅" if verdict.ready else "❌"
     lines = [
         MARKER,
-        f"## {icon} {verdict.label}: {_inline(report.project_name)}",
+        f"## {icon} {verdict.label}: {inline(report.project_name)}",
         "",
-        f"**{_inline(verdict.summary())}**",
+        f"**{inline(verdict.summary())}**",
         "",
         *_gaps(verdict.gaps()),
         *_folded([r for r in verdict.results if r.status in FOLDED], report.families),
@@ -54,10 +54,10 @@ def _gaps(gaps: list[Result]) -> Iterable[str]:
             [
                 f"{ICONS[gap.status]} {gap.status.value}",
                 f"`{gap.id}`",
-                _cell(gap.subject or ""),
-                _cell(gap.message),
+                cell(gap.subject or ""),
+                cell(gap.message),
                 _code(str(gap.location)) if gap.location else "",
-                _cell(gap.fix or ""),
+                cell(gap.fix or ""),
             ]
         )
     yield ""
@@ -78,13 +78,13 @@ def _folded(results: list[Result], families: Mapping[str, str]) -> Iterable[str]
     yield f"<summary>Passes, skips and waivers: {counts}</summary>"
     yield ""
     for code, members in by_family.items():
-        yield f"#### {code} · {_inline(families.get(code, code))}"
+        yield f"#### {code} · {inline(families.get(code, code))}"
         yield ""
         for result in members:
-            subject = f" ({_inline(result.subject)})" if result.subject else ""
+            subject = f" ({inline(result.subject)})" if result.subject else ""
             yield (
                 f"- {ICONS[result.status]} {result.status.value} `{result.id}`{subject}: "
-                f"{_inline(result.message)}"
+                f"{inline(result.message)}"
             )
         yield ""
     yield "</details>"
@@ -95,12 +95,12 @@ def _row(cells: Iterable[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _inline(text: str) -> str:
+def inline(text: str) -> str:
     """Text safe on one Markdown line: HTML neutralised, line breaks joined."""
     return " ".join(_no_html(text).split())
 
 
-def _cell(text: str) -> str:
+def cell(text: str) -> str:
     """Text safe in a table cell: a pipe would end the cell, a newline the row."""
     escaped = _no_html(text).replace("|", "\\|")
     return "<br>".join(" ".join(line.split()) for line in escaped.strip().splitlines())
