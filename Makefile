@@ -51,7 +51,7 @@ pin:
 	python3.10 -m venv .venv-pin
 	.venv-pin/bin/python -m pip install --quiet --upgrade pip
 	.venv-pin/bin/python -m pip install --quiet pytest hypothesis jsonschema ruff mypy \
-		joblib pandas httpx hatchling markdown-it-py types-PyYAML schemathesis playwright uvloop httptools -e ".[lock,evaluate,mlflow,new,notebooks,report,serve]"
+		joblib pandas httpx hatchling markdown-it-py types-PyYAML schemathesis playwright uvloop httptools pre-commit -e ".[lock,evaluate,mlflow,new,notebooks,report,serve]"
 	(head -3 requirements-dev.txt; .venv-pin/bin/python -m pip freeze --exclude-editable \
 		| grep -v "^-e" | sed -E 's/^(tomli|exceptiongroup)(==.*)/\1\2; python_version < "3.11"/') \
 		> requirements-dev.txt.new

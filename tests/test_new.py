@@ -124,7 +124,9 @@ def test_defaults_render_a_complete_project(
     assert pyproject["project"]["scripts"] == {"demo-train": "demo.train:main"}
 
     answers = yaml_of(root / ".copier-answers.yml")
-    assert answers["_src_path"] == str(scaffold.TEMPLATE)
+    # the template's home and release, so that `copier update` can find both (test_drift*.py)
+    assert answers["_src_path"] == "https://github.com/pavedroad/pavedroad.git"
+    assert answers["_commit"] == f"v{__version__}"
     assert answers["task"] == "classification" and answers["python_version"] == python
     assert "paved_version" not in answers  # not a question: the release decides it
 

@@ -1,4 +1,5 @@
-"""PKG: the code is a package that installs and imports, with entry points that resolve."""
+"""PKG: the code is a package that installs and imports, with entry points that resolve, and a
+project made from pavedroad's template keeps up with it."""
 
 from __future__ import annotations
 
@@ -11,16 +12,18 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from pavedroad import pyast
+from pavedroad import __version__, pyast
 from pavedroad.project import Project
 from pavedroad.registry import Evidence, Family, Gap, SkipCheck
 from pavedroad.results import Location
+from pavedroad.scaffold import upstream
 from pavedroad.tomlpos import locate
 
 family = Family(
     "PKG",
     "Packaging",
-    "The project is an installable package whose declared entry points exist.",
+    "The project is an installable package whose declared entry points exist, and keeps up "
+    "with the template it was made from.",
 )
 
 SCRIPT_TABLES = ("scripts", "gui-scripts")
@@ -372,3 +375,171 @@ def _unresolved_gap(
         location=location,
         fix=fix,
     )
+
+
+# -- PKG004 -----------------------------------------------------------------------------------
+
+
+@family.check("PKG004", "A project made by `paved new` keeps up with pavedroad's template")
+def template_drift(project: Project) -> Iterator[Gap | Evidence]:
+    """Checks, for a project made from pavedroad's template (its `.copier-answers.yml` names
+    pavedroad's repository as `_src_path`), that it was made or last updated from the template
+    of the pavedroad release installed (`_commit` is `v<version>`, or later), and that it still
+    holds the files the template gives it for its answers: `.pre-commit-config.yaml`, the CI
+    workflow of its `ci` answer, and the `Dockerfile` when `serving`. Other projects are skipped.
+
+    Why: The template is how the platform's improvements reach every project: a fixed CI gate,
+    a new pre-commit hook, a safer Dockerfile. A project left on an old version misses them,
+    and one that deleted its CI workflow or pre-commit configuration has lost the gate that
+    keeps it READY between reviews, without anyone deciding so.
+
+    Example: `.copier-answers.yml` says `_commit: v0.0.9` while pavedroad 0.1.0 is installed;
+    or the project deleted `.github/workflows/paved.yml`.
+
+    Fix: Commit your work, then run `copier update --defaults --vcs-ref v<version>` at the
+    project root (`pip install copier`) and review the diff; conflicts are marked in the files.
+    `copier update` keeps a deletion: take a deleted file back from a fresh rendering (the gap
+    gives the command), or, if the project no longer wants it, say so in the answers
+    (`copier update --defaults --data ci=none`).
+    """
+    path = project.root / upstream.ANSWERS_FILE
+    text = project.text(path)
+    if text is None:
+        raise SkipCheck(f"not made from pavedroad's template: no {upstream.ANSWERS_FILE}")
+    answers = _answers(project, path, text)
+    if isinstance(answers, Gap):
+        yield answers
+        return
+    source = answers.get("_src_path")
+    if not isinstance(source, str) or not upstream.names_pavedroad(source):
+        raise SkipCheck(f"made from another template ({source or 'no _src_path'})")
+    made_from = answers.get("_commit")
+    release = _release_of(made_from)
+    behind = _version_gap(project, path, text, made_from, release)
+    if behind is not None:
+        yield behind
+    # a deleted file comes back as the project's own version has it, when that is a release
+    ref = str(made_from).strip() if release is not None else upstream.release_tag()
+    provided = upstream.provided_files(answers)
+    missing = [f for f in provided if not (project.root / f.path).is_file()]
+    for file in missing:
+        yield _missing_gap(project, path, text, file, ref)
+    if behind is None and not missing:
+        yield Evidence(
+            subject=upstream.ANSWERS_FILE,
+            message=f"made from pavedroad's template {made_from} (this release's: "
+            f"{upstream.release_tag()}); in place: {', '.join(f.path for f in provided)}",
+            location=project.location(path, _answer_line(text, "_commit")),
+        )
+
+
+_UPDATE = f"copier update --defaults --vcs-ref {upstream.release_tag()}"
+
+
+def _answers(project: Project, path: Path, text: str) -> dict[str, Any] | Gap:
+    import yaml  # only for the projects that have an answers file
+
+    fix = (
+        f"Restore {upstream.ANSWERS_FILE} from git: `copier update` reads the template's source, "
+        "its version and the answers from it."
+    )
+    try:
+        answers = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        return Gap(
+            subject=upstream.ANSWERS_FILE,
+            message=f"{upstream.ANSWERS_FILE} is not valid YAML: "
+            f"{getattr(error, 'problem', None) or error}",
+            location=project.location(path, mark.line + 1 if mark is not None else None),
+            fix=fix,
+        )
+    if not isinstance(answers, dict):
+        return Gap(
+            subject=upstream.ANSWERS_FILE,
+            message=f"{upstream.ANSWERS_FILE} holds no answers (a YAML mapping of each question "
+            "to its answer)",
+            location=project.location(path),
+            fix=fix,
+        )
+    return answers
+
+
+def _release_of(made_from: object) -> Version | None:
+    """The release of the template an answers file's `_commit` names, if it names one."""
+    tagged = upstream.tagged_version(made_from) if isinstance(made_from, str) else None
+    try:
+        return Version(tagged[0]) if tagged is not None else None
+    except InvalidVersion:
+        return None
+
+
+def _version_gap(
+    project: Project, path: Path, text: str, made_from: object, release: Version | None
+) -> Gap | None:
+    """The gap when `_commit` is missing, names no release, or one older than this release."""
+    location = project.location(path, _answer_line(text, "_commit"))
+    if not isinstance(made_from, str) or not made_from.strip():
+        return Gap(
+            subject=upstream.ANSWERS_FILE,
+            message=f"{upstream.ANSWERS_FILE} records no `_commit`, so `copier update` cannot "
+            "tell which version of the template the project was made from",
+            location=project.location(path),
+            fix=f"Add `_commit: v<release>` to {upstream.ANSWERS_FILE}, with the pavedroad "
+            f"release that made the project; commit, then run `{_UPDATE}`.",
+        )
+    if release is None:
+        return Gap(
+            subject=upstream.ANSWERS_FILE,
+            message=f"the project was made from {made_from}, not a release of pavedroad's "
+            f"template, so it cannot be compared with this release's ({upstream.release_tag()})",
+            location=location,
+            fix=f"Commit your work, then move the project to this release's template: "
+            f"`{_UPDATE}`; review the diff.",
+        )
+    if release >= Version(__version__):
+        return None
+    return Gap(
+        subject=upstream.ANSWERS_FILE,
+        message=f"the project was made from pavedroad's template {made_from}; this release's "
+        f"is {upstream.release_tag()}",
+        location=location,
+        fix=f"Commit your work, then run `{_UPDATE}` at the project root (`pip install copier`) "
+        "and review the diff; conflicts are marked in the files.",
+    )
+
+
+def _missing_gap(project: Project, path: Path, text: str, file: upstream.Provided, ref: str) -> Gap:
+    folder = Path(file.path).parent.as_posix()
+    restore = (
+        f"fresh=$(mktemp -d) && copier copy --quiet --defaults --data-file "
+        f'{upstream.ANSWERS_FILE} --vcs-ref {ref} {upstream.REPOSITORY} "$fresh" && '
+        + (f"mkdir -p {folder} && " if folder != "." else "")
+        + f'cp "$fresh/{file.path}" {file.path}'
+    )
+    fix = f"Take it back from the template (`copier update` keeps a deletion): `{restore}`."
+    because = ""
+    line = None
+    if file.answer is not None:
+        line = _answer_line(text, file.answer)
+        value = text.splitlines()[line - 1].partition(":")[2].strip() if line else "?"
+        because = f" with `{file.answer}: {value}`"
+        fix += (
+            " If the project no longer wants it, record that in the answers instead: "
+            f"`{_UPDATE} --data {file.opt_out}`."
+        )
+    return Gap(
+        subject=file.path,
+        message=f"{file.path} is missing: the template gives {file.what} to every project "
+        f"made{because}",
+        location=project.location(path, line),
+        fix=fix,
+    )
+
+
+def _answer_line(text: str, key: str) -> int | None:
+    """The line of a top-level key of the answers file (Copier writes one key per line)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith(f"{key}:"):
+            return number
+    return None

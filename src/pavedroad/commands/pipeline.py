@@ -21,6 +21,7 @@ from pavedroad.results import Verdict
 
 INDEX_FAMILY = "DEP"  # the family whose checks read the import index
 
+
 def evaluate(
     project: Project,
     families: Sequence[Family],

@@ -1,8 +1,10 @@
 """`paved new`: a project rendered from the Copier template bundled with pavedroad.
 
 The template (`pavedroad/templates/project`) is a plain folder, not a Git repository, so Copier
-renders it as it is installed; `.copier-answers.yml` in the new project records the answers.
-Copier is the `new` extra: its absence is an error that names the install command.
+renders it as it is installed; `.copier-answers.yml` in the new project then records the
+answers with pavedroad's repository and this release's tag as the template's source
+(`upstream.py`), which is what `copier update` needs. Copier is the `new` extra: its absence is
+an error that names the install command.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from pavedroad.errors import UsageError
+from pavedroad.fileio import write_atomic
+from pavedroad.scaffold import upstream
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "project"
 INSTALL_HINT = 'pip install "pavedroad[new]"'
@@ -133,10 +138,26 @@ def render(
         raise UsageError(
             f"cannot write {error.filename or destination}: {error.strerror}"
         ) from None
+    if template == TEMPLATE:
+        _record_release(destination / upstream.ANSWERS_FILE)
     combined = worker.answers.combined
     answers = {q.key: combined[q.key] for q in asked if q.key in combined}
     files = tuple(sorted(p for p in destination.rglob("*") if p.is_file()))
     return Created(path=destination, answers=answers, files=files)
+
+
+def _record_release(answers_file: Path) -> None:
+    """Name the bundled template's home in the answers, as Copier writes them when it renders
+    the release's tag of pavedroad's repository: the same keys, order and YAML style (sorted,
+    block style), under the file's comment lines."""
+    text = answers_file.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    comments = "".join(takewhile(lambda line: line.startswith("#"), lines))
+    answers = yaml.safe_load(text)
+    answers["_commit"] = upstream.release_tag()
+    answers["_src_path"] = upstream.REPOSITORY
+    dumped = yaml.safe_dump(answers, default_flow_style=False, allow_unicode=True, indent=2)
+    write_atomic(answers_file, comments + dumped)
 
 
 def _import_copier() -> Any:
