@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/deps_speed.py || status=1; \
 	$(BIN)/python benchmarks/evaluate_speed.py || status=1; \
 	$(BIN)/python benchmarks/notebook_audit_speed.py || status=1; \
+	$(BIN)/python benchmarks/repro_speed.py || status=1; \
 	$(BIN)/python benchmarks/report_speed.py || status=1; \
 	$(BIN)/python benchmarks/serve_throughput.py || status=1; \
 	exit $$status
@@ -51,7 +52,7 @@ pin:
 	python3.10 -m venv .venv-pin
 	.venv-pin/bin/python -m pip install --quiet --upgrade pip
 	.venv-pin/bin/python -m pip install --quiet pytest hypothesis jsonschema ruff mypy \
-		joblib pandas httpx hatchling markdown-it-py types-PyYAML schemathesis playwright uvloop httptools pre-commit -e ".[lock,evaluate,mlflow,new,notebooks,report,serve]"
+		joblib pandas httpx hatchling markdown-it-py types-PyYAML schemathesis playwright uvloop httptools pre-commit -e ".[evaluate,lock,mlflow,new,notebooks,report,repro,serve]"
 	(head -3 requirements-dev.txt; .venv-pin/bin/python -m pip freeze --exclude-editable \
 		| grep -v "^-e" | sed -E 's/^(tomli|exceptiongroup)(==.*)/\1\2; python_version < "3.11"/') \
 		> requirements-dev.txt.new

@@ -35,6 +35,7 @@ COMMANDS = {
     "notebooks": "pavedroad.commands.notebooks:notebooks",
     "extract": "pavedroad.commands.extract:extract",
     "serve": "pavedroad.commands.serve:serve",
+    "repro": "pavedroad.commands.repro:repro",
     "new": "pavedroad.commands.new:new",
     "init": "pavedroad.commands.init:init",
     "report": "pavedroad.commands.report:report",

@@ -32,6 +32,7 @@ BUILTIN_FAMILIES = (
     "pavedroad.checks.prf",
     "pavedroad.checks.dep",
     "pavedroad.checks.nb",
+    "pavedroad.checks.rep",
 )
 _SECTION = re.compile(r"^(Why|Example|Fix):[ \t]*", re.MULTILINE)
 

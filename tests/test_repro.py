@@ -1,0 +1,229 @@
+"""`paved repro` end to end: the real command, real uv, real git repositories of fixture projects.
+
+Each fixture is copied to a temporary folder and committed there. The environments and the
+evaluation overlay are cached in one folder for the whole module (PAVED_CACHE_DIR), as they are
+between a user's runs; uv's own cache is the machine's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import FIXTURES, write_tree
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("paved-cache")
+
+
+@pytest.fixture
+def env(cache: Path, tmp_path: Path) -> dict[str, str]:
+    """The environment of the `paved` process: its own cache, its own temporary folder (so a
+    test sees every room it leaves behind)."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    return {**os.environ, "PAVED_CACHE_DIR": str(cache), "TMPDIR": str(scratch)}
+
+
+def committed(fixture: str, target: Path) -> Path:
+    """The fixture as a git repository; its `gitignore.txt`, if any, becomes `.gitignore`."""
+    shutil.copytree(FIXTURES / fixture, target)
+    if (target / "gitignore.txt").is_file():
+        (target / "gitignore.txt").rename(target / ".gitignore")
+    git = ["git", "-c", "user.name=paved", "-c", "user.email=paved@example.com"]
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "handoff"]):
+        subprocess.run([*git, *command], cwd=target, check=True, capture_output=True)
+    return target
+
+
+def paved(
+    *args: str, env: dict[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pavedroad", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        check=False,
+        timeout=600,
+    )
+
+
+def report(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    assert done.returncode in (0, 1), done.stderr
+    data: dict[str, Any] = json.loads(done.stdout)
+    return data
+
+
+def rows(data: dict[str, Any], check: str) -> list[dict[str, Any]]:
+    return [r for r in data["results"] if r["id"] == check]
+
+
+def rooms(env: dict[str, str]) -> list[Path]:
+    return sorted(Path(env["TMPDIR"]).glob("paved-repro-*"))
+
+
+def test_a_sound_project_passes_and_its_metrics_match(tmp_path: Path, env: dict[str, str]) -> None:
+    project = committed("repro-sound", tmp_path / "sound")
+    done = paved("repro", str(project), "--format", "json", "--dockerfile", env=env)
+    data = report(done)
+    assert (done.returncode, data["verdict"]) == (0, "ready"), done.stdout + done.stderr
+    assert {r["status"] for r in data["results"]} == {"pass"}
+    assert rows(data, "REP004")[0]["message"].startswith("1 metric(s) match the local run")
+    metric = data["metrics"]["roc_auc"]
+    assert metric["value"] == metric["baseline"] and metric["value"] > 0.6
+    # the phases, each with its duration, on stderr
+    for phase in (
+        "copy",
+        "python",
+        "environment",
+        "wheel",
+        "install",
+        "import",
+        "tests",
+        "evaluation",
+    ):
+        assert f" {phase} " in done.stderr
+    assert rooms(env) == []  # the room is gone
+    attested = json.loads((project / ".paved/attestation.json").read_text(encoding="utf-8"))
+    assert attested["wheel"]["name"] == "scorer-0.1.0-py3-none-any.whl"
+    assert attested["artifact"]["path"] == "src/scorer/weights.json"
+    assert attested["metrics"]["roc_auc"] == metric["value"]
+    assert "pydantic==2.14.4" in attested["environment"]["packages"]
+    dockerfile = (project / "Dockerfile").read_text(encoding="utf-8")
+    major_minor_micro = ".".join(str(p) for p in sys.version_info[:3])
+    assert f"FROM python:{major_minor_micro}-slim-bookworm" in dockerfile
+    assert "USER app" in dockerfile and "scorer-0.1.0-py3-none-any.whl" in dockerfile
+    # the environment is reused, keyed by what it was built from and the interpreter
+    again = report(paved("repro", str(project), "--format", "json", env=env))
+    assert "(reused from the cache)" in rows(again, "REP001")[0]["message"]
+    # `paved check` shows the recorded run and verifies the attestation, until a file changes
+    checked = report(paved("check", str(project), "--only", "REP", "--format", "json", env=env))
+    assert {r["status"] for r in checked["results"]} == {"pass"}
+    model = project / "src/scorer/model.py"
+    model.write_text(model.read_text(encoding="utf-8") + "\n# retuned\n", encoding="utf-8")
+    checked = report(paved("check", str(project), "--only", "REP", "--format", "json", env=env))
+    (stale,) = rows(checked, "REP008")
+    assert stale["status"] == "fail" and "changed: src/scorer/model.py" in stale["message"]
+    assert rows(checked, "REP003")[0]["status"] == "skip"  # the recorded run was of another tree
+
+
+def test_an_undeclared_import_fails_the_tests_there_and_dep001_agrees(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    project = committed("repro-undeclared", tmp_path / "undeclared")
+    local = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(project / "src")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert local.returncode == 0, local.stdout  # yaml is installed here, beside pavedroad
+    data = report(paved("repro", str(project), "--format", "json", env=env))
+    assert data["verdict"] == "not_ready"
+    (gap,) = [r for r in rows(data, "REP003") if r["status"] == "fail"]
+    assert gap["subject"] == "pyyaml"
+    assert "yaml is imported but not installed" in gap["message"]
+    assert "tests/test_settings.py" in gap["message"] and "pass locally" in gap["message"]
+    assert not (project / ".paved/attestation.json").exists()  # nothing passed, nothing attested
+    dep = report(paved("check", str(project), "--only", "DEP001", "--format", "json", env=env))
+    assert {(r["status"], r["subject"]) for r in rows(dep, "DEP001")} == {("fail", "pyyaml")}
+
+
+def test_a_file_git_ignores_is_named(tmp_path: Path, env: dict[str, str]) -> None:
+    project = committed("repro-ignored", tmp_path / "ignored")
+    data = report(paved("repro", str(project), "--format", "json", env=env))
+    (gap,) = rows(data, "REP005")
+    assert (gap["status"], gap["subject"]) == ("fail", "data/regions.csv")
+    assert "ignored by .gitignore:2 (`data/`)" in gap["message"]
+    (tests,) = rows(data, "REP003")
+    assert tests["status"] == "fail" and "FileNotFoundError" in tests["message"]
+
+
+SLOW_SUITE = {
+    "pyproject.toml": (FIXTURES / "repro-ignored/pyproject.toml").read_text(encoding="utf-8"),
+    "handoff.toml": '[contract]\nversion = 1\nname = "slow"\n\n[tests]\ncommand = "pytest -q"\n',
+    "src/scorer/__init__.py": "",
+    # a test that starts a process of its own, then takes its time
+    "tests/test_slow.py": (
+        "import subprocess, sys, time\n\n\n"
+        "def test_slow() -> None:\n"
+        "    subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', 'paved-stray'])\n"
+        "    time.sleep(300)\n"
+    ),
+}
+
+
+@pytest.fixture
+def slow_project(tmp_path: Path) -> Iterator[Path]:
+    project = write_tree(tmp_path / "slow", SLOW_SUITE)
+    git = ["git", "-c", "user.name=paved", "-c", "user.email=paved@example.com"]
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "slow"]):
+        subprocess.run([*git, *command], cwd=project, check=True, capture_output=True)
+    yield project
+    for pid in strays():  # only when the test failed: the processes its project started
+        os.kill(pid, signal.SIGKILL)
+
+
+def interrupt_during_tests(project: Path, env: dict[str, str], *options: str) -> tuple[int, str]:
+    """Start `paved repro`, press Ctrl-C once its tests run; its exit code and stderr."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pavedroad", "repro", str(project), *options],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    deadline = time.monotonic() + 120
+    while not strays() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)  # until the project's test has started its process and sleeps
+    assert strays(), "the project's test never started"
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    return process.returncode, stderr
+
+
+def strays() -> list[int]:
+    """The processes the slow project's test starts, by their id."""
+    listed = subprocess.run(
+        ["ps", "-ww", "-eo", "pid=,args="], capture_output=True, text=True, check=True
+    )
+    return [
+        int(line.split(None, 1)[0])
+        for line in listed.stdout.splitlines()
+        if "paved-stray" in line and "time.sleep(300)" in line
+    ]
+
+
+def test_ctrl_c_removes_the_room_and_every_process(slow_project: Path, env: dict[str, str]) -> None:
+    code, stderr = interrupt_during_tests(slow_project, env)
+    assert code == 130, stderr
+    assert "interrupted" in stderr
+    assert rooms(env) == []
+    assert strays() == []
+    assert not (slow_project / ".paved").exists()  # no half-written record or attestation
+
+
+def test_keep_leaves_the_room_and_says_where(slow_project: Path, env: dict[str, str]) -> None:
+    code, stderr = interrupt_during_tests(slow_project, env, "--keep")
+    assert code == 130
+    (room,) = rooms(env)
+    assert f"room kept at {room}" in stderr
+    assert (room / "project/tests/test_slow.py").is_file() and (room / "venv").is_dir()
+    assert strays() == []
