@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from helpers import FIXTURES, results_of
 
-from pavedroad.results import Result, Status
+from pavedroad.results import Location, Result, Status
 
 Tree = Callable[[Mapping[str, str]], Path]
 CONTRACT = "[dependencies]\npinned = true\n"
@@ -60,6 +60,23 @@ def test_without_any_dependency_file_every_import_is_missing_and_the_fix_says_wh
     assert set(gaps) == {"numpy", "pyyaml"}
     for gap in gaps.values():
         assert gap.fix is not None and "create pyproject.toml" in gap.fix
+
+
+def test_the_build_script_needs_what_building_needs_not_the_package(tree: Tree) -> None:
+    """setup.py at the root imports setuptools (and Cython, numpy for extensions) to build; a
+    setup.py anywhere else is an ordinary module."""
+    build = "import numpy\nfrom Cython.Build import cythonize\nfrom setuptools import setup\n"
+    root = tree(
+        {
+            "handoff.toml": CONTRACT,
+            "requirements.txt": "pyyaml==6.0.4\n",
+            "setup.py": build,
+            "scorer/__init__.py": "import yaml\n",
+            "scorer/setup.py": "import numpy\n",
+        }
+    )
+    assert set(failing(root, "DEP001")) == {"numpy"}  # scorer/setup.py's, not the build's
+    assert failing(root, "DEP001")["numpy"].location == Location(path="scorer/setup.py", line=1)
 
 
 def test_an_import_several_distributions_provide_names_them_all(tree: Tree) -> None:

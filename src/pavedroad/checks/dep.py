@@ -38,6 +38,8 @@ SITES_SHOWN = 3
 # How the import index words a file it could not read (a broken symlink, no permission).
 UNREADABLE = "cannot be read"
 
+BUILD_SCRIPT = "setup.py"  # at the project root: run to build the package, never imported
+
 
 @dataclass
 class Need:
@@ -65,8 +67,13 @@ def _needs(project: Project) -> list[Need]:
     overrides = _overrides(project)
     grouped: dict[tuple[str, ...], Need] = {}
     resolved: dict[str, tuple[str, tuple[str, ...]]] = {}
+    # setup.py's imports (setuptools, Cython, numpy for extensions) are what building needs,
+    # declared in [build-system].requires or taken for granted by pip: not the package's own
+    build_script = project.root / BUILD_SCRIPT
     for top, sites in sorted(third_party_sites(project).items()):
         for site in sites:
+            if site.path == build_script:
+                continue
             if site.module not in resolved:
                 resolution = resolve(site.module, overrides)
                 resolved[site.module] = (
