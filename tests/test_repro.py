@@ -86,6 +86,7 @@ def test_a_sound_project_passes_and_its_metrics_match(tmp_path: Path, env: dict[
     assert rows(data, "REP004")[0]["message"].startswith("1 metric(s) match the local run")
     metric = data["metrics"]["roc_auc"]
     assert metric["value"] == metric["baseline"] and metric["value"] > 0.6
+    assert data["compared_with"] == "local run"  # what `baseline` holds here; the text header
     # the phases, each with its duration, on stderr
     for phase in (
         "copy",

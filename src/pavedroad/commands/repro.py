@@ -257,10 +257,10 @@ def _uv_version() -> str:
 
 
 def _with_measures(project: Project, report: Report, run: Run) -> Report:
-    """The metrics table of the text report (the local run as the baseline column) and the
-    JSON report's `metrics`, `budgets` and `repro` objects."""
+    """The metrics table of the text report (compared with the local run) and the JSON report's
+    `metrics`, `budgets` and `repro` objects; in `metrics`, `baseline` is the local run's value."""
     outcome = run.outcome
-    extra: dict[str, Any] = {"repro": _summary(outcome, run)}
+    extra: dict[str, Any] = {"repro": _summary(outcome, run), "compared_with": "local run"}
     facts = outcome.evaluation
     performance = project.contract.performance
     if facts is not None and facts.metrics:

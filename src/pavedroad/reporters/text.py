@@ -51,7 +51,13 @@ def write(report: Report, console: Console, *, verbose: bool = False) -> None:
         console.print(Padding(_rows(results, verbose=verbose), (0, 0, 0, 2)))
     if report.extra.get("metrics") or report.extra.get("budgets"):
         console.print()
-        console.print(_measures(report.extra.get("metrics", {}), report.extra.get("budgets", {})))
+        console.print(
+            _measures(
+                report.extra.get("metrics", {}),
+                report.extra.get("budgets", {}),
+                str(report.extra.get("compared_with", "baseline")),
+            )
+        )
     console.print()
     style = "bold green" if verdict.ready else "bold red"
     console.print(f"[{style}]{escape(verdict.summary())}[/]", highlight=False)
@@ -84,13 +90,16 @@ def _body(result: Result, *, verbose: bool) -> Text:
 MEASURE_STYLES = {"pass": "green", "fail": "red", "regressed": "red", "error": "magenta"}
 
 
-def _measures(metrics: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, Any]) -> Table:
-    """`paved evaluate`'s numbers at a glance: each metric and budget, its limit, its baseline."""
+def _measures(
+    metrics: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, Any], compared_with: str
+) -> Table:
+    """`paved evaluate`'s numbers at a glance: each metric and budget, its limit, and what it
+    is compared with (the accepted baseline; for `paved repro`, the local run)."""
     table = Table(title="measured", title_justify="left", box=None, padding=(0, 2))
-    for header in ("measure", "value", "limit", "baseline", "status"):
+    for header in ("measure", "value", "limit", compared_with, "status"):
         table.add_column(
             header,
-            justify="right" if header in ("value", "baseline") else "left",
+            justify="right" if header in ("value", compared_with) else "left",
             overflow="fold",  # a slice's name is read whole, never cut with an ellipsis
         )
     for name, row in metrics.items():
