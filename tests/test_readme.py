@@ -1,12 +1,15 @@
-"""The README is part of the interface: its tables and contract sample must stay true.
+"""The README is part of the interface: its tables, contract sample and reports must stay true.
 
 Print the current tables with `python tests/test_readme.py` after adding or renaming a check or
-a metric, and paste each over its old version.
+a metric, and paste each over its old version; `python tests/test_readme.py --write` rewrites
+the example reports the README shows in full.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,6 +19,11 @@ from pavedroad.evaluation.metrics import METRICS
 from pavedroad.registry import builtin_families
 
 README = Path(__file__).parent.parent / "README.md"
+# The reports the README shows whole, each under its `$ command` line in a console block.
+SHOWN_REPORTS = (
+    "paved check examples/churn-notebook --only MOD,OWN,CFG003,TST001",
+    "paved check examples/churn-notebook",
+)
 
 
 def check_table() -> str:
@@ -42,6 +50,34 @@ def metric_table() -> str:
             f"| `{name}` | `{metric.function}` | {metric.input} | {better} | {metric.description} |"
         )
     return "\n".join(rows) + "\n"
+
+
+def shown_report(command: str) -> str:
+    """What `command` prints today, at the README's width, without rich's trailing padding."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pavedroad", *command.split()[1:]],
+        cwd=README.parent,
+        env={**os.environ, "COLUMNS": "100"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return "".join(f"{line.rstrip()}\n" for line in done.stdout.rstrip().splitlines())
+
+
+def readme_report(text: str, command: str) -> tuple[int, int]:
+    """Where the report under `$ command` starts and ends in the README's text."""
+    start = text.index(f"$ {command}\n") + len(f"$ {command}\n")
+    return start, text.index("```", start)
+
+
+def test_the_readme_shows_the_reports_the_examples_give() -> None:
+    text = README.read_text(encoding="utf-8")
+    for command in SHOWN_REPORTS:
+        start, end = readme_report(text, command)
+        assert text[start:end] == shown_report(command), (
+            f"README's report of `{command}` is stale: `python tests/test_readme.py --write`"
+        )
 
 
 def test_the_readme_lists_every_metric() -> None:
@@ -80,4 +116,11 @@ def test_the_readme_starts_with_the_two_commands() -> None:
 
 
 if __name__ == "__main__":
-    sys.stdout.write(check_table() + "\n" + metric_table())
+    if sys.argv[1:] == ["--write"]:
+        text = README.read_text(encoding="utf-8")
+        for command in SHOWN_REPORTS:
+            start, end = readme_report(text, command)
+            text = text[:start] + shown_report(command) + text[end:]
+        README.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(check_table() + "\n" + metric_table())
