@@ -37,7 +37,10 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     path = [
         p for p in os.environ.get("PATH", "").split(os.pathsep) if p and Path(p).resolve() != ours
     ]
+    # nothing of the development environment, nor of an outer make (`make test` runs this
+    # suite: its MAKELEVEL would have the project's make print "Entering directory" lines)
     hidden = {"VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "PYTHONHOME"}
+    hidden |= {"MAKELEVEL", "MAKEFLAGS", "MFLAGS"}
     env = {k: v for k, v in os.environ.items() if k not in hidden}
     env["PATH"] = os.pathsep.join([str(tools), *path])
     env["PAVED_CACHE_DIR"] = str(tmp_path_factory.mktemp("paved-cache"))  # not ~/.cache
