@@ -79,10 +79,15 @@ class Project:
     # -- files -----------------------------------------------------------------------------
 
     @cached_property
+    def listing(self) -> tuple[tuple[str, list[str]], ...]:
+        """Every folder of the project with its files (`tree.walk`), walked once per run."""
+        return tuple(walk(self.root))
+
+    @cached_property
     def _walk(self) -> dict[str, tuple[Path, ...]]:
         """One walk of the tree (`tree.walk`) for the files checks read, by suffix."""
         found: dict[str, list[Path]] = {".py": [], ".ipynb": []}
-        for directory, files in walk(self.root):
+        for directory, files in self.listing:
             base = Path(directory)
             for name in files:
                 suffix = os.path.splitext(name)[1]  # noqa: PTH122 - a str op per file, no Path

@@ -112,10 +112,11 @@ def store(
         pass
 
 
-def tree_digest(root: Path) -> str:
-    """Every file of the project with its mtime and size, as one digest."""
+def tree_digest(root: Path, listing: Iterable[tuple[str, list[str]]] | None = None) -> str:
+    """Every file of the project with its mtime and size, as one digest; from `listing` (the
+    folders and files of `tree.walk(root)`) when the caller has walked the tree already."""
     digest = hashlib.sha256()
-    for directory, files in walk(root):
+    for directory, files in walk(root) if listing is None else listing:
         for name in files:
             path = os.path.join(directory, name)  # noqa: PTH118 - thousands of files: str ops
             digest.update(f"{path}\0{_stat(Path(path))}\n".encode())

@@ -44,7 +44,7 @@ def _run(
     from pavedroad.reporters import Format, renderer
 
     project = _project(path)
-    tree = result_cache.tree_digest(project.root) if asked is not None else ""
+    tree = result_cache.tree_digest(project.root, project.listing) if asked is not None else ""
     report = _report(project)
     if fix:
         # tomlkit and rich only with --fix: the usual run, in a hook or an editor, needs neither
