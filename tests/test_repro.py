@@ -82,7 +82,12 @@ def test_a_sound_project_passes_and_its_metrics_match(tmp_path: Path, env: dict[
     done = paved("repro", str(project), "--format", "json", "--dockerfile", env=env)
     data = report(done)
     assert (done.returncode, data["verdict"]) == (0, "ready"), done.stdout + done.stderr
-    assert {r["status"] for r in data["results"]} == {"pass"}
+    assert {r["status"] for r in data["results"] if r["id"] != "REP009"} == {"pass"}
+    (notebooks,) = rows(data, "REP009")  # it has none, and none were asked for
+    assert (notebooks["status"], notebooks["message"]) == (
+        "skip",
+        "no notebooks (under [notebooks].paths, else anywhere in the project)",
+    )
     assert rows(data, "REP004")[0]["message"].startswith("1 metric(s) match the local run")
     metric = data["metrics"]["roc_auc"]
     assert metric["value"] == metric["baseline"] and metric["value"] > 0.6
@@ -114,7 +119,7 @@ def test_a_sound_project_passes_and_its_metrics_match(tmp_path: Path, env: dict[
     assert "(reused from the cache)" in rows(again, "REP001")[0]["message"]
     # `paved check` shows the recorded run and verifies the attestation, until a file changes
     checked = report(paved("check", str(project), "--only", "REP", "--format", "json", env=env))
-    assert {r["status"] for r in checked["results"]} == {"pass"}
+    assert {r["status"] for r in checked["results"] if r["id"] != "REP009"} == {"pass"}
     model = project / "src/scorer/model.py"
     model.write_text(model.read_text(encoding="utf-8") + "\n# retuned\n", encoding="utf-8")
     checked = report(paved("check", str(project), "--only", "REP", "--format", "json", env=env))
@@ -157,6 +162,55 @@ def test_a_file_git_ignores_is_named(tmp_path: Path, env: dict[str, str]) -> Non
     assert tests["status"] == "fail" and "FileNotFoundError" in tests["message"]
 
 
+def test_each_notebook_runs_in_the_room_or_says_where_and_why_not(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    project = committed("repro-notebooks", tmp_path / "notebooks")
+    done = paved("repro", str(project), "--notebooks", "--format", "json", env=env)
+    data = report(done)
+    assert data["verdict"] == "not_ready"
+    assert " notebooks " in done.stderr and "4 notebook(s), 3 failed" in done.stderr
+    found = {r["subject"]: r for r in rows(data, "REP009")}
+    assert found["notebooks/runs.ipynb"]["status"] == "pass"  # pydantic, declared; IPython
+    assert found["notebooks/settings.ipynb"]["message"] == (
+        "notebooks/settings.ipynb cell 1 line 2 fails in the clean room: ModuleNotFoundError: "
+        "No module named 'yaml' at `import yaml`; the same cells run locally"
+    )
+    assert found["notebooks/settings.ipynb"]["fix"].startswith("Declare pyyaml (it provides yaml;")
+    # only the kernel's own packages (ipykernel's) bring dateutil: a cell may not import it
+    assert found["notebooks/kernel.ipynb"]["message"].startswith(
+        "notebooks/kernel.ipynb cell 0 line 1 fails in the clean room: ModuleNotFoundError: "
+        "No module named 'dateutil'"
+    )
+    assert "Declare python-dateutil" in found["notebooks/kernel.ipynb"]["fix"]
+    regions = found["notebooks/regions.ipynb"]
+    assert regions["message"].startswith(
+        "notebooks/regions.ipynb cell 1 line 1 fails in the clean room: FileNotFoundError"
+    )
+    assert regions["fix"].startswith("Commit data/regions.csv (`git add -f data/regions.csv`")
+    (read,) = rows(data, "REP005")
+    assert (read["status"], read["subject"]) == ("fail", "data/regions.csv")
+    assert rows(data, "REP003")[0]["status"] == "pass"
+    assert rooms(env) == [] and kernels(env) == []
+    # `paved check` shows the recorded run's rows
+    checked = report(paved("check", str(project), "--only", "REP009", "--format", "json", env=env))
+    assert {(r["subject"], r["status"]) for r in rows(checked, "REP009")} == {
+        (subject, row["status"]) for subject, row in found.items()
+    }
+
+
+def kernels(env: dict[str, str]) -> list[str]:
+    """The notebook kernels of this test's rooms still running."""
+    listed = subprocess.run(
+        ["ps", "-ww", "-eo", "args="], capture_output=True, text=True, check=True
+    )
+    return [
+        line
+        for line in listed.stdout.splitlines()
+        if "kernel_script.py" in line and env["TMPDIR"] in line
+    ]
+
+
 SLOW_SUITE = {
     "pyproject.toml": (FIXTURES / "repro-ignored/pyproject.toml").read_text(encoding="utf-8"),
     "handoff.toml": '[contract]\nversion = 1\nname = "slow"\n\n[tests]\ncommand = "pytest -q"\n',
@@ -183,7 +237,8 @@ def slow_project(tmp_path: Path) -> Iterator[Path]:
 
 
 def interrupt_during_tests(project: Path, env: dict[str, str], *options: str) -> tuple[int, str]:
-    """Start `paved repro`, press Ctrl-C once its tests run; its exit code and stderr."""
+    """Start `paved repro`, press Ctrl-C once its tests (or its notebooks) run; its exit code
+    and stderr."""
     process = subprocess.Popen(
         [sys.executable, "-m", "pavedroad", "repro", str(project), *options],
         stdout=subprocess.DEVNULL,
@@ -228,3 +283,49 @@ def test_keep_leaves_the_room_and_says_where(slow_project: Path, env: dict[str, 
     assert f"room kept at {room}" in stderr
     assert (room / "project/tests/test_slow.py").is_file() and (room / "venv").is_dir()
     assert strays() == []
+
+
+SLEEPING_NOTEBOOK = {
+    "pyproject.toml": SLOW_SUITE["pyproject.toml"],
+    "handoff.toml": '[contract]\nversion = 1\nname = "sleeps"\n',
+    "src/scorer/__init__.py": "",
+    # a cell that starts a process of its own, then takes its time
+    "notebooks/sleeps.ipynb": json.dumps(
+        {
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "id": "sleeps",
+                    "metadata": {},
+                    "outputs": [],
+                    "execution_count": None,
+                    "source": (
+                        "import subprocess, sys, time\n\n"
+                        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', "
+                        "'paved-stray'])\n"
+                        "time.sleep(300)\n"
+                    ),
+                }
+            ],
+            "metadata": {"kernelspec": {"name": "python3", "language": "python"}},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    ),
+}
+
+
+def test_ctrl_c_during_a_notebook_stops_its_kernel(tmp_path: Path, env: dict[str, str]) -> None:
+    project = write_tree(tmp_path / "sleeps", SLEEPING_NOTEBOOK)
+    git = ["git", "-c", "user.name=paved", "-c", "user.email=paved@example.com"]
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "sleeps"]):
+        subprocess.run([*git, *command], cwd=project, check=True, capture_output=True)
+    try:
+        code, stderr = interrupt_during_tests(project, env, "--notebooks")
+        assert code == 130, stderr
+        assert rooms(env) == []
+        assert strays() == [] and kernels(env) == []
+        assert not (project / ".paved").exists()
+    finally:
+        for pid in strays():
+            os.kill(pid, signal.SIGKILL)

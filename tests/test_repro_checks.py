@@ -1,6 +1,6 @@
 """The REP checks on recorded clean-room runs: tests/fixtures/rep00N/{pass,fail}/.
 
-REP001-REP007 judge the outcome `paved repro` records in `.paved/repro.json`, with the hash of
+REP001-REP007 and REP009 judge the outcome `paved repro` records in `.paved/repro.json`, with the hash of
 every file of the tree it ran on; REP008 an attestation. The fixtures are written from the specs
 below: after changing a spec or a fixture's files, run `python tests/test_repro_checks.py` to
 write them again (a test fails while they differ from their spec).
@@ -30,6 +30,8 @@ from pavedroad.repro.outcome import (
     ImportFacts,
     MetricFacts,
     MissingModule,
+    NotebookFacts,
+    NotebooksFacts,
     Outcome,
     PackageFacts,
     SuiteFacts,
@@ -53,6 +55,7 @@ PERFORMANCE = (
     "metrics = { roc_auc = { min = 0.6 } }\n"
 )
 CONFIG = '\n[config]\nenv = ["SCORER_BIAS"]\n'
+NOTEBOOKS = '\n[notebooks]\npaths = ["notebooks"]\n'
 LOCAL = "`paved evaluate` run 3 of 2026-01-15 09:58 UTC"
 
 # (check, variant) -> (what the fixture shows, extra contract tables, the recorded facts)
@@ -216,6 +219,39 @@ RECORDED: dict[tuple[str, str], tuple[str, str, dict[str, Any]]] = {
             ],
         },
     ),
+    ("rep009", "pass"): (
+        "A run whose notebook ran top to bottom in the clean room.",
+        NOTEBOOKS,
+        {
+            "environment": ENVIRONMENT,
+            "package": PACKAGE,
+            "notebooks": NotebooksFacts(runs=[NotebookFacts("notebooks/explore.ipynb", 4)]),
+        },
+    ),
+    ("rep009", "fail"): (
+        "A run whose notebook stops at `import yaml`: PyYAML was installed by hand.",
+        NOTEBOOKS,
+        {
+            "environment": ENVIRONMENT,
+            "package": PACKAGE,
+            "notebooks": NotebooksFacts(
+                runs=[
+                    NotebookFacts(
+                        "notebooks/explore.ipynb",
+                        4,
+                        cell=2,
+                        line=1,
+                        code="import yaml",
+                        error="ModuleNotFoundError: No module named 'yaml'",
+                        kind="exception",
+                        module="yaml",
+                        distribution="pyyaml",
+                        locally="pass",
+                    )
+                ]
+            ),
+        },
+    ),
 }
 ATTESTED = {
     "handoff.toml": '[model]\nartifact = "models/weights.json"\n',
@@ -316,6 +352,11 @@ def test_the_fixtures_are_what_their_specs_write(tmp_path: Path) -> None:
             "REP008",
             "no longer matches the tree: the model artifact models/weights.json changed; changed: src/scorer/model.py",
         ),
+        (
+            "REP009",
+            "notebooks/explore.ipynb cell 2 line 1 fails in the clean room: ModuleNotFoundError: "
+            "No module named 'yaml' at `import yaml`; the same cells run locally",
+        ),
     ],
 )
 def test_each_gap_says_what_and_where(check: str, expected: str) -> None:
@@ -323,6 +364,42 @@ def test_each_gap_says_what_and_where(check: str, expected: str) -> None:
         r for r in results_of(FIXTURES / check.lower() / "fail", check) if r.status is Status.FAIL
     ]
     assert expected in gap.message
+
+
+def test_the_notebook_gap_says_what_to_declare() -> None:
+    (gap,) = [r for r in results_of(FIXTURES / "rep009/fail", "REP009") if r.status is Status.FAIL]
+    assert gap.subject == "notebooks/explore.ipynb"
+    assert gap.location is not None and gap.location.path == "notebooks/explore.ipynb"
+    assert gap.fix is not None and gap.fix.startswith("Declare pyyaml (it provides yaml;")
+
+
+def test_notebooks_not_run_in_the_room_are_skipped_saying_how(tmp_path: Path) -> None:
+    """A recorded run without --notebooks: REP009 is skipped, never failed, and says why."""
+    folder = tmp_path / "project"
+    shutil.copytree(FIXTURES / "rep009/pass", folder)
+    (folder / "notebooks").mkdir()
+    shutil.copy(
+        FIXTURES / "repro-notebooks/notebooks/runs.ipynb", folder / "notebooks/explore.ipynb"
+    )
+    outcome = Outcome(
+        created=CREATED,
+        python="CPython 3.11.7",
+        commit=COMMIT,
+        files=files.fingerprint(_every_file(folder)),
+        environment=ENVIRONMENT,
+        package=PACKAGE,
+    )
+    record.write(folder, outcome)
+    (result,) = results_of(folder, "REP009")
+    assert result.status is Status.SKIP
+    assert result.message.startswith(
+        "the clean room did not run the notebooks: `paved repro --notebooks` runs them"
+    )
+    (folder / "notebooks/explore.ipynb").unlink()
+    outcome.files = files.fingerprint(_every_file(folder))
+    record.write(folder, outcome)
+    (result,) = results_of(folder, "REP009")
+    assert result.status is Status.SKIP and result.message.startswith("no notebooks")
 
 
 def test_a_recorded_run_of_another_tree_is_not_judged(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ quick suite. `test_repro.py` runs the whole command."""
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import subprocess
@@ -16,6 +17,7 @@ from helpers import write_tree
 
 from pavedroad.contract import load_contract
 from pavedroad.errors import UsageError
+from pavedroad.notebooks import execute
 from pavedroad.project import Project
 from pavedroad.repro import (
     attestation,
@@ -25,6 +27,8 @@ from pavedroad.repro import (
     environment,
     files,
     interpreters,
+    kernel_script,
+    notebooks,
     overlay,
     probe_script,
     record,
@@ -244,6 +248,17 @@ def test_timeouts_missing_commands_and_stop(tmp_path: Path) -> None:
     assert not waiter.is_alive() and len(outcome) == 1
     with pytest.raises(Interrupted):
         processes.run([sys.executable, "-c", "pass"], cwd=tmp_path, timeout=5)
+
+
+def test_stop_also_stops_the_work_registered_with_it(tmp_path: Path) -> None:
+    """A notebook's kernel is no subprocess of Processes: its run registers how to stop it."""
+    processes = Processes()
+    stopped: list[str] = []
+    with processes.stopping(lambda: stopped.append("kernels")):
+        processes.stop()
+    assert stopped == ["kernels"]
+    with pytest.raises(Interrupted), processes.stopping(lambda: None):
+        pass  # a run already stopped starts no more work
 
 
 # -- the audit hook, in a real environment ---------------------------------------------------------
@@ -553,12 +568,192 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 def test_the_overlay_links_the_worker_s_packages_and_nothing_else(tmp_path: Path) -> None:
     """For pavedroad's own Python, the overlay is links into the environment beside it: the
     evaluate extra and what it requires, never the rest (a model's undeclared pandas must fail)."""
-    folder = overlay.ensure(tmp_path, interpreters.current(), find_uv(), Processes(), mlflow=False)
+    folder = overlay.ensure(
+        tmp_path, interpreters.current(), find_uv(), Processes(), overlay.pins(mlflow=False)
+    )
     names = {path.name for path in folder.iterdir()}
     assert {"numpy", "pyarrow", "sklearn", "scipy", "pydantic", "pydantic_core"} <= names
     assert all((folder / name).is_symlink() for name in ("numpy", "pyarrow", "sklearn"))
     assert not names & {"pandas", "pytest", "pavedroad", "rich"}
     assert (
-        overlay.ensure(tmp_path, interpreters.current(), find_uv(), Processes(), mlflow=False)
+        overlay.ensure(
+            tmp_path, interpreters.current(), find_uv(), Processes(), overlay.pins(mlflow=False)
+        )
         == folder
     )
+
+
+# -- the notebooks' kernel ----------------------------------------------------------------------
+
+
+def test_a_cell_cannot_import_what_only_the_kernel_brings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    overlay_folder = write_tree(
+        tmp_path / "overlay", {"brought/__init__.py": "", "brought/x.py": ""}
+    )
+    monkeypatch.syspath_prepend(str(overlay_folder))
+    import_ = kernel_script.guarded(builtins.__import__, (f"{overlay_folder}{os.sep}",))
+    cell = {"__name__": "__main__"}
+    try:
+        with pytest.raises(ModuleNotFoundError, match="No module named 'brought'"):
+            import_("brought.x", cell, None, (), 0)
+        assert import_("brought", {"__name__": "a_library"}).__name__ == "brought"
+        assert import_("json", cell).__name__ == "json"  # not from the overlay
+    finally:
+        for name in ("brought", "brought.x"):
+            sys.modules.pop(name, None)
+
+
+def test_a_path_a_notebook_names_is_relative_to_its_folder(tmp_path: Path) -> None:
+    author = write_tree(tmp_path / "author", {"handoff.toml": "", "data/regions.csv": "x\n"})
+    places = Places(Room(tmp_path / "top"), tmp_path / "site", project_of(author))
+    said = diagnose.Said(
+        "FileNotFoundError: [Errno 2] No such file or directory: '../data/regions.csv'",
+        "notebooks/regions.ipynb cell 1",
+        "notebooks",
+    )
+    listing = files.Listing(author, ("handoff.toml",), False)
+    found = diagnose.file_reads(listing, places, [], [said])
+    assert [(f.path, f.seen) for f in found] == [
+        ("data/regions.csv", "named by notebooks/regions.ipynb cell 1")
+    ]
+
+
+SEEN = (
+    "import json, os, sys\n"
+    "seen = {'prefix': sys.prefix, 'home': os.environ['HOME'], 'cwd': os.getcwd(),\n"
+    "        'variables': sorted(os.environ)}\n"
+    "with open('seen.json', 'w') as handle:\n"
+    "    json.dump(seen, handle)"
+)
+
+
+def test_a_notebook_runs_in_a_kernel_of_the_room_s_python(tmp_path: Path) -> None:
+    """A real kernel of a real venv's interpreter, from the room's kernel spec: the room's
+    variables only, its HOME, the notebook's folder; IPython importable, dateutil (which only
+    the kernel brings) not; the same cells run locally; no kernel left, no connection file."""
+    cells = [SEEN, "from IPython.display import display", "import dateutil"]
+    document = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "id": f"c{n}",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "source": text,
+            }
+            for n, text in enumerate(cells)
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    text = json.dumps(document)
+    author = write_tree(tmp_path / "author", {"handoff.toml": "", "notebooks/n.ipynb": text})
+    room = Room(tmp_path / "room")
+    write_tree(room.project, {"notebooks/n.ipynb": text})
+    room.home.mkdir()
+    uv = find_uv()
+    subprocess.run(
+        [uv, "venv", "--quiet", "--python", sys.executable, str(room.venv)],
+        check=True,
+        capture_output=True,
+    )
+    python = environment.python_of(room.venv)
+    env = variables.room_environment(
+        declared=[],
+        given={},
+        example={},
+        home=room.home,
+        bin_dir=python.parent,
+        outer={"PATH": os.environ["PATH"], "PAVED_SECRET": "not for the room"},
+    )
+    processes = Processes()
+    found = notebooks.run(
+        project_of(author),
+        ["notebooks/n.ipynb"],
+        [],
+        room=room,
+        python=python,
+        overlay=overlay.ensure(
+            tmp_path / "cache", interpreters.current(), uv, processes, overlay.kernel_pins()
+        ),
+        env=env,
+        processes=processes,
+        options=execute.Options(timeout=60, jobs=1),
+        own=set(),
+    )
+    (run,) = found.runs
+    assert (run.cell, run.line, run.error) == (
+        2,
+        1,
+        "ModuleNotFoundError: No module named 'dateutil'",
+    )
+    assert (run.module, run.distribution, run.locally) == ("dateutil", "python-dateutil", "pass")
+    seen = json.loads((room.project / "notebooks/seen.json").read_text(encoding="utf-8"))
+    assert seen["prefix"] == str(room.venv)
+    assert (seen["home"], seen["cwd"]) == (str(room.home), str(room.project / "notebooks"))
+    assert "PAVED_SECRET" not in seen["variables"]
+    assert (author / "notebooks/seen.json").is_file()  # run again locally, from its folder there
+    spec = json.loads((room.jupyter / "kernels/paved-room/kernel.json").read_text(encoding="utf-8"))
+    assert spec["argv"][0] == str(python) and spec["argv"][-1] == "{connection_file}"
+    assert list((room.jupyter / "runtime").iterdir()) == []
+    listed = subprocess.run(
+        ["ps", "-ww", "-eo", "args="], capture_output=True, text=True, check=True
+    )
+    assert str(room.top) not in listed.stdout
+
+
+def test_a_cancelled_run_leaves_no_kernel_even_one_still_starting(tmp_path: Path) -> None:
+    """Cancelled while its kernel starts (nbclient then leaves it running), or later: the run
+    raises CancelledError and no kernel is left."""
+    import asyncio
+
+    notebook = tmp_path / "n.ipynb"
+    notebook.write_text(
+        json.dumps(
+            {
+                "cells": [
+                    {
+                        "cell_type": "code",
+                        "id": "c",
+                        "metadata": {},
+                        "outputs": [],
+                        "execution_count": None,
+                        "source": "import time\ntime.sleep(300)",
+                    }
+                ],
+                "metadata": {},
+                "nbformat": 4,
+                "nbformat_minor": 5,
+            }
+        ),
+        encoding="utf-8",
+    )
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    execution = execute.Execution(
+        execute.Options(timeout=60, jobs=1), kernel=execute.Kernel(runtime=runtime)
+    )
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            execution.run([notebook])
+        except BaseException as error:  # what the run raised is what the test looks at
+            raised.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not list(runtime.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.005)  # until the connection file is written: the kernel is launched
+    execution.cancel()
+    thread.join(timeout=30)
+    assert not thread.is_alive() and isinstance(raised[0], asyncio.CancelledError)
+    listed = subprocess.run(
+        ["ps", "-ww", "-eo", "args="], capture_output=True, text=True, check=True
+    )
+    assert str(runtime) not in listed.stdout

@@ -9,6 +9,14 @@ very tree (every file's hash as recorded), and otherwise skips them saying to ru
 them registered in `paved check` (rather than only in `paved repro`) puts a recorded clean-room
 failure into the verdict, and keeps `paved explain REP00x` and the SARIF rules complete.
 
+REP009 judges the notebooks run in the room (`paved repro --notebooks`), each a row of its own.
+It is a check apart from REP003, not a part of it: the tests are the contract's command, run on
+every `paved repro`; the notebooks run only when asked (running one runs its code), so REP009 is
+skipped, saying how to run them, where REP003 would otherwise pass on half its evidence. It is
+NB009's question (does the notebook run top to bottom?) asked of the clean room instead of the
+author's environment, and its gaps read the same way: the notebook, the cell, the line, the
+exception.
+
 REP008 is static: an attestation `.paved/attestation.json` (written by a passing `paved repro`)
 must still match the tree.
 """
@@ -16,13 +24,15 @@ must still match the tree.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 from pavedroad.checks.cfg import NOT_CONFIGURATION
+from pavedroad.notebooks.secrets import redact
 from pavedroad.project import Project
 from pavedroad.registry import Evidence, Family, Gap, SkipCheck
 from pavedroad.repro import attestation
 from pavedroad.repro.evaluate import differs
-from pavedroad.repro.outcome import FailedTest, Outcome
+from pavedroad.repro.outcome import FailedTest, FileRead, NotebookFacts, Outcome
 from pavedroad.repro.record import describe, recorded_outcome
 from pavedroad.repro.variables import ALWAYS
 from pavedroad.results import Location
@@ -441,3 +451,124 @@ def attestation_matches(project: Project) -> Iterator[Gap | Evidence]:
         f"{found.files} files unchanged",
         location=Location(path=attestation.ATTESTATION),
     )
+
+
+@family.check("REP009", "The notebooks run in the clean room", dynamic=True, requires=("REP001",))
+def notebooks_run(project: Project) -> Iterator[Gap | Evidence]:
+    """With `paved repro --notebooks`, runs each Python notebook that git tracks (under
+    `[notebooks].paths`, else every one) top to bottom in a fresh kernel of the clean room's
+    interpreter, from its folder in the room, with only the allowed environment variables; a
+    notebook that stops there is run again locally up to that cell, to tell what only fails in
+    the clean room. ipykernel is provided after the project's own packages, and a cell cannot
+    import from it what the project does not declare.
+
+    Why: A notebook is often the handoff's explanation of the model: how the data was prepared,
+    why this threshold. If it only runs on the author's machine (a package installed by hand, a
+    data file never committed, a variable in their shell), the engineer cannot rerun it, and
+    nobody can tell whether its numbers still hold.
+
+    Example: `notebooks/explore.ipynb` cell 2 line 1 raises `ModuleNotFoundError: No module
+    named 'yaml'` at `import yaml` in the clean room, while the same cells run locally: PyYAML
+    was installed by hand.
+
+    Fix: Declare the package the gap names (`paved deps --fix`, then `paved lock`), commit the
+    file the notebook reads (REP005 names it), or fix the cell; run `paved repro --notebooks`
+    again.
+    """
+    outcome = _outcome(project)
+    facts = outcome.notebooks
+    if facts is None:
+        if not project.notebook_files:
+            raise SkipCheck("no notebooks (under [notebooks].paths, else anywhere in the project)")
+        raise SkipCheck(
+            "the clean room did not run the notebooks: `paved repro --notebooks` runs them "
+            "(opt-in, since running a notebook runs its code)"
+        )
+    if facts.error is not None:
+        yield Gap(
+            subject="notebooks",
+            message=f"the notebooks cannot run in the clean room: {facts.error}",
+            fix="Run `paved repro --notebooks` again once uv can install ipykernel for the "
+            "room's Python (network or uv's cache), or declare ipykernel yourself.",
+        )
+        return
+    for relative in facts.untracked:
+        yield Evidence(
+            subject=relative,
+            message=f"{relative}: not committed, so not in the clean room (not run)",
+            location=Location(path=relative),
+        )
+    if not facts.runs:
+        if facts.untracked:
+            return
+        raise SkipCheck("no notebook that git tracks")
+    for run in facts.runs:
+        if run.skipped is not None:
+            yield Evidence(subject=run.path, message=f"{run.path}: {run.skipped}")
+        elif run.error is None:
+            yield Evidence(
+                subject=run.path,
+                message=f"{run.path} ran top to bottom in the clean room ({run.cells} code cells)",
+                location=Location(path=run.path),
+            )
+        else:
+            yield _notebook_gap(run, facts.timeout, outcome.file_reads)
+
+
+def _notebook_gap(run: NotebookFacts, timeout: int, reads: list[FileRead]) -> Gap:
+    """Where the notebook stopped, why, and what to do; redacted, as it echoes the notebook."""
+    where = run.path if run.cell is None else f"{run.path} cell {run.cell}"
+    where += f" line {run.line}" if run.line is not None else ""
+    at = f" at `{_shortened(run.code)}`" if run.code else ""
+    local = {
+        "pass": "; the same cells run locally",
+        "fail": "; it fails locally too (NB009)",
+    }.get(run.locally or "", "")
+    read = next((r for r in reads if Path(r.path).name in (run.error or "")), None)
+    cell = f"cell {run.cell}"
+    if run.distribution is not None:
+        fix = (
+            f"Declare {run.distribution} (it provides {run.module}; `paved deps --fix` adds it "
+            "pinned), then `paved lock` and `paved repro --notebooks` again."
+        )
+    elif read is not None:
+        fix = (
+            f"Commit {read.path} (`git add -f {read.path}` when ignored) if it belongs to the "
+            "project, or have the notebook fetch it from where it lives (REP005 names the read)."
+        )
+    elif run.kind == "timeout":
+        fix = (
+            f"Make {cell} faster (a sample of the data, results cached to a file) or raise the "
+            f"timeout ({timeout} s per cell): `paved repro --notebooks --notebook-timeout "
+            "SECONDS`."
+        )
+    elif run.kind == "start" and (run.error or "").startswith("nbformat"):
+        fix = "Open the notebook in Jupyter and save it again (NB001 says what does not read)."
+    elif run.kind == "died":
+        fix = (
+            f"Find what ends the kernel's process in {cell} (`os._exit`, a crash in a native "
+            "library, running out of memory) in the clean room's environment."
+        )
+    elif run.kind == "start":
+        fix = (
+            "The kernel did not start in the clean room: ipykernel is added after the project's "
+            "packages, so a pin of one it needs (traitlets, tornado, pyzmq, jupyter-client) "
+            "that it cannot use stops it. Relax that pin, or declare ipykernel (a notebooks "
+            "extra) so that the lock resolves them together."
+        )
+    else:
+        fix = (
+            f"Run the notebook from a fresh clone with only the declared dependencies and fix "
+            f"{cell} or what it relies on beyond them: a package, a file, a variable."
+        )
+    return Gap(
+        subject=run.path,
+        message=redact(f"{where} fails in the clean room: {run.error}{at}{local}"),
+        location=Location(path=run.path),
+        fix=redact(fix),
+    )
+
+
+def _shortened(text: str, longest: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= longest else text[: longest - 1] + "…"

@@ -29,10 +29,12 @@ from pavedroad.contract import empty_contract, load_contract, search_contract
 from pavedroad.errors import UsageError
 from pavedroad.evaluation.judge import MetricRow, metrics_json
 from pavedroad.fileio import write_atomic
+from pavedroad.notebooks.execute import DEFAULT_TIMEOUT_S, require_extra
 from pavedroad.project import Project
 from pavedroad.reporters import Format, Report
 from pavedroad.repro import attestation, dockerfile, record
 from pavedroad.repro.outcome import Outcome, Phase
+from pavedroad.repro.overlay import kernel_pins
 from pavedroad.repro.record import Recorded
 from pavedroad.repro.room import Room
 from pavedroad.repro.runner import Options, Run, reproduce
@@ -41,6 +43,7 @@ from pavedroad.repro.variables import parse_assignments, require_declared
 
 EXIT_READY, EXIT_NOT_READY = 0, 1
 DOCKERFILE = "Dockerfile"
+KEPT = ("project", "venv", "home", "work", "jupyter")  # what a kept room shows, if it has it
 MARKS = {"done": ("✓", "green"), "failed": ("✗", "red"), "skipped": ("-", "dim")}
 
 
@@ -69,7 +72,7 @@ MARKS = {"done": ("✓", "green"), "failed": ("✗", "red"), "skipped": ("-", "d
     default=os.cpu_count() or 1,
     show_default="CPUs",
     help="How many of the phases that run the project's code (import and entry points, tests, "
-    "evaluation) run at once.",
+    "evaluation, notebooks) run at once, and how many notebooks at once.",
 )
 @click.option(
     "--tolerance",
@@ -90,6 +93,21 @@ MARKS = {"done": ("✓", "green"), "failed": ("✗", "red"), "skipped": ("-", "d
     is_flag=True,
     help="When the room passes, write the Dockerfile that performs the same steps.",
 )
+@click.option(
+    "--notebooks",
+    "run_notebooks",
+    is_flag=True,
+    help="Also run every notebook git tracks (under [notebooks].paths) top to bottom in a fresh "
+    "kernel of the room's interpreter (REP009). Opt-in: running a notebook runs its code.",
+)
+@click.option(
+    "--notebook-timeout",
+    type=click.IntRange(min=1),
+    default=DEFAULT_TIMEOUT_S,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long one notebook cell may run in the room.",
+)
 @format_option
 @output_option
 @click.option(
@@ -108,6 +126,8 @@ def repro(
     tolerance: float,
     history: str | None,
     write_dockerfile: bool,
+    run_notebooks: bool,
+    notebook_timeout: int,
     format_: str,
     output: Path | None,
     contract_path: Path | None,
@@ -115,11 +135,15 @@ def repro(
     """Rebuild the project at PATH in a clean room and run it there: the files git tracks, a
     fresh environment from the lock (else the declared requirements), the project as a wheel,
     only the declared environment variables. The package is imported, each entry point called
-    with --help, the tests run and the model evaluated; the metrics must match the local run's.
-    On success, .paved/attestation.json records the hashes of what passed."""
+    with --help, the tests run and the model evaluated; the metrics must match the local run's
+    (and, with --notebooks, the notebooks run). On success, .paved/attestation.json records the
+    hashes of what passed."""
     project = _project(path, contract_path)
     given = parse_assignments(env)
     require_declared(project.contract.config.env if project.contract.config else [], given)
+    if run_notebooks:  # a missing `notebooks` extra is a usage error before any room is built
+        require_extra()
+        kernel_pins()
     options = Options(
         python=python,
         env=given,
@@ -128,6 +152,8 @@ def repro(
         jobs=jobs,
         tolerance=tolerance,
         history=history,
+        notebooks=run_notebooks,
+        notebook_timeout=notebook_timeout,
     )
     err = Console(stderr=True, highlight=False)
     err.print(f"[bold]paved repro[/] · {escape(str(_shown(project.root)))}", soft_wrap=True)
@@ -137,9 +163,9 @@ def repro(
             run = reproduce(project, options, display)
     finally:
         if keep and display.room is not None:
-            err.print(
-                f"room kept at {display.room.top} (project/, venv/, home/, work/)", soft_wrap=True
-            )
+            top = display.room.top
+            inside = ", ".join(f"{name}/" for name in KEPT if (top / name).exists())
+            err.print(f"room kept at {top} ({inside})", soft_wrap=True)
     outcome = run.outcome
     project.provide(record.recorded_outcome, Recorded(outcome))
     report = run_checks(

@@ -4,10 +4,12 @@ the ones saved in the file.
 Each notebook gets its own ipykernel of this very interpreter (a KernelSpecManager with no
 folders serves ipykernel's built-in spec for sys.executable: a `python3` kernelspec installed
 elsewhere cannot swap in another Python), started from the notebook's folder, as Jupyter starts
-it. The kernels are separate processes, so one event loop drives them all; `jobs` of them at a
-time. The loop runs in its own thread: nbclient takes over SIGINT in the main thread's loop, and
-with several notebooks at once Ctrl-C would then stop one kernel and not the run. The notebook
-is executed in memory and never written back.
+it; a `Kernel` names another spec instead (`paved repro --notebooks`: the clean room's
+interpreter, its variables only). The kernels are separate processes, so one event loop drives
+them all; `jobs` of them at a time. The loop runs in its own thread: nbclient takes over SIGINT
+in the main thread's loop, and with several notebooks at once Ctrl-C would then stop one kernel
+and not the run. However a notebook's run ends (Ctrl-C and `Execution.cancel` included), its
+kernel is shut down. The notebook is executed in memory and never written back.
 
 The comparison is of what a reader checks by eye: text results (text/plain) and what the cells
 printed (stdout), after setting aside what changes on every run whatever the code: memory
@@ -24,6 +26,7 @@ import copy
 import math
 import os
 import re
+import signal
 import threading
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -100,6 +103,18 @@ class NotebookRun:
         return self.failure is None
 
 
+@dataclass(frozen=True)
+class Kernel:
+    """The kernels to run notebooks in, when not the default (this interpreter, this process's
+    variables): the spec `name` from the folder `specs` (holding `<name>/kernel.json`), the
+    variables it starts with (exactly those), the folder for its connection files."""
+
+    name: str = "python3"
+    specs: Path | None = None  # None: ipykernel's built-in spec for this interpreter
+    env: Mapping[str, str] | None = None  # None: this process's
+    runtime: Path | None = None  # None: Jupyter's runtime folder
+
+
 class Watcher:
     """What a progress display is told, from the thread that runs the notebooks. This one tells
     nobody; a display overrides what it shows."""
@@ -140,34 +155,78 @@ def run_notebooks(
     paths: Sequence[Path], options: Options | None = None, watcher: Watcher | None = None
 ) -> tuple[NotebookRun, ...]:
     """Run every notebook in `paths`, `options.jobs` at a time; one result each, in order."""
-    require_extra()
-    options = options or Options()
-    watcher = watcher or Watcher()
-    runner = _Runner(list(paths), options, watcher)
-    thread = threading.Thread(target=runner.main, name="paved-notebooks", daemon=True)
-    watcher.begin()
-    try:
-        thread.start()
-        # an Event, not join(): a join interrupted by Ctrl-C marks the thread as ended
-        runner.done.wait()
-    except KeyboardInterrupt:  # stop every kernel before giving up: no orphan processes
-        runner.cancel()
-        runner.done.wait()
-        raise
-    finally:
-        watcher.end()
-    if runner.error is not None:
-        raise runner.error
-    return runner.results
+    return Execution(options, watcher).run(paths)
+
+
+class Execution:
+    """Notebooks run by one event loop in a thread of its own. `cancel()`, from any thread,
+    stops the run: every kernel is shut down, and `run` raises asyncio.CancelledError."""
+
+    def __init__(
+        self,
+        options: Options | None = None,
+        watcher: Watcher | None = None,
+        kernel: Kernel | None = None,
+    ) -> None:
+        self.options = options or Options()
+        self.watcher = watcher or Watcher()
+        self.kernel = kernel or Kernel()
+        self._lock = threading.Lock()
+        self._runner: _Runner | None = None
+        self._cancelled = False
+
+    def run(
+        self, paths: Sequence[Path], upto: Mapping[Path, int] | None = None
+    ) -> tuple[NotebookRun, ...]:
+        """One result per notebook, in order; `upto` runs a notebook's cells up to and
+        including that index only."""
+        require_extra()
+        runner = _Runner(list(paths), self.options, self.watcher, self.kernel, dict(upto or {}))
+        thread = threading.Thread(target=runner.main, name="paved-notebooks", daemon=True)
+        self.watcher.begin()
+        try:
+            thread.start()
+            with self._lock:
+                self._runner = runner
+                cancelled = self._cancelled
+            if cancelled:
+                runner.cancel()
+            # an Event, not join(): a join interrupted by Ctrl-C marks the thread as ended
+            runner.done.wait()
+        except KeyboardInterrupt:  # stop every kernel before giving up: no orphan processes
+            runner.cancel()
+            runner.done.wait()
+            raise
+        finally:
+            self.watcher.end()
+        if runner.error is not None:
+            raise runner.error
+        return runner.results
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            runner = self._runner
+        if runner is not None:
+            runner.cancel()
 
 
 class _Runner:
     """The event loop's side: one task per notebook, cancelled together on Ctrl-C."""
 
-    def __init__(self, paths: list[Path], options: Options, watcher: Watcher) -> None:
+    def __init__(
+        self,
+        paths: list[Path],
+        options: Options,
+        watcher: Watcher,
+        kernel: Kernel,
+        upto: dict[Path, int],
+    ) -> None:
         self.paths = paths
         self.options = options
         self.watcher = watcher
+        self.kernel = kernel
+        self.upto = upto
         self.results: tuple[NotebookRun, ...] = ()
         self.error: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -191,7 +250,7 @@ class _Runner:
 
         self._loop = asyncio.get_running_loop()
         gate = asyncio.Semaphore(max(1, self.options.jobs))
-        documents = [_load(path) for path in self.paths]
+        documents = [_load(path, self.upto.get(path)) for path in self.paths]
         for path, document in zip(self.paths, documents, strict=True):
             if not isinstance(document, NotebookRun):
                 self.watcher.waiting(path, len(_code_cells(document)))
@@ -220,30 +279,38 @@ class _Runner:
             found = document
         else:
             async with gate:
-                found = await run_one(path, document, self.options, self.watcher)
+                found = await run_one(path, document, self.options, self.watcher, self.kernel)
         self.watcher.finished(found)
         return found
 
 
-def _load(path: Path) -> NotebookNode | NotebookRun:
-    """The notebook as nbclient runs it, or a run that failed before any kernel started."""
+def _load(path: Path, upto: int | None = None) -> NotebookNode | NotebookRun:
+    """The notebook as nbclient runs it (its cells up to index `upto`), or a run that failed
+    before any kernel started."""
     import nbformat
 
     try:
         with warnings.catch_warnings():  # nbformat warns on missing cell ids, fixes them
             warnings.simplefilter("ignore")
             document: NotebookNode = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
-            return document
     except Exception as error:  # whatever nbformat finds wrong, the other notebooks still run
         message = f"nbformat cannot read it: {type(error).__name__}: {error}"
         return NotebookRun(path, 0, Failure(None, None, None, _one_line(message), "start"))
+    if upto is not None:
+        document.cells = document.cells[: upto + 1]
+    return document
 
 
 async def run_one(
-    path: Path, document: NotebookNode, options: Options, watcher: Watcher
+    path: Path,
+    document: NotebookNode,
+    options: Options,
+    watcher: Watcher,
+    kernel: Kernel | None = None,
 ) -> NotebookRun:
     """Run `document` (read from `path`) in a fresh kernel from its folder, then compare."""
     import tempfile
+    import uuid
 
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
@@ -260,9 +327,14 @@ async def run_one(
             current[:] = [cell_index]
             watcher.cell(path, cell_index, positions.get(id(cell), 0))
 
+    kernel = kernel or Kernel()
+    specs = [str(kernel.specs)] if kernel.specs is not None else []
     manager = AsyncKernelManager(
-        kernel_name="python3", kernel_spec_manager=KernelSpecManager(kernel_dirs=[])
+        kernel_name=kernel.name, kernel_spec_manager=KernelSpecManager(kernel_dirs=specs)
     )
+    if kernel.runtime is not None:
+        manager.connection_file = str(kernel.runtime / f"kernel-{uuid.uuid4()}.json")
+    launch = {"env": dict(kernel.env)} if kernel.env is not None else {}
     client = NotebookClient(
         document,
         km=manager,
@@ -273,7 +345,10 @@ async def run_one(
         on_cell_start=on_cell_start,
     )
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as log:
-        failure = await _execute(client, manager, document, current, options, log)
+        try:
+            failure = await _execute(client, manager, document, current, options, log, launch)
+        finally:
+            await _shut_down(manager)
     if failure is not None:
         return NotebookRun(path, len(code), failure, _has_outputs(saved))
     compared, differences = compare(saved, document.cells, options.rtol)
@@ -287,13 +362,15 @@ async def _execute(
     current: list[int],
     options: Options,
     log: IO[str],
+    launch: Mapping[str, Any],
 ) -> Failure | None:
     """Run the cells; None when they all ran, else what stopped them. The kernel's own
-    stdout and stderr (its banner, a crash's last words) go to `log`, not the terminal."""
+    stdout and stderr (its banner, a crash's last words) go to `log`, not the terminal;
+    `launch` are further arguments of its start (its variables)."""
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     try:
-        await client.async_execute(cleanup_kc=True, stdout=log, stderr=log)
+        await client.async_execute(cleanup_kc=True, stdout=log, stderr=log, **launch)
     except CellExecutionError as error:
         index = current[0]
         return _exception(document.cells[index], index, error.ename, error.evalue)
@@ -317,6 +394,20 @@ async def _execute(
             "start" if cell is None else "died",
         )
     return None
+
+
+async def _shut_down(manager: Any) -> None:
+    """Kill the kernel if it still runs: nbclient leaves it running when cancelled while the
+    kernel starts."""
+    if not manager.has_kernel:
+        return
+    try:
+        await manager.shutdown_kernel(now=True)
+    except Exception:  # then its process group (the kernel leads a session of its own)
+        process = getattr(manager.provisioner, "process", None)
+        if process is not None:
+            with contextlib.suppress(OSError):
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 def _status(manager: Any) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from pavedroad.project import Project
@@ -22,15 +23,25 @@ from pavedroad.repro.places import Places
 _QUOTED = re.compile(r"""['"]([^'"\n\r]{1,400})['"]""")
 
 
+@dataclass(frozen=True)
+class Said:
+    """A failure's output, what produced it, and the folder (relative to the project root) that
+    the relative paths it names are relative to: a notebook's own folder, its kernel's cwd."""
+
+    text: str
+    where: str
+    folder: str = ""
+
+
 def file_reads(
     listing: Listing,
     places: Places,
     opened: Iterable[audit.FileOpen],
-    texts: Iterable[tuple[str, str]],
+    texts: Iterable[Said],
     modules: Iterable[str] = (),
 ) -> list[FileRead]:
     """Files of the author's tree the room lacks and the project read. `texts` are failure
-    outputs with what produced them; `modules` are project modules that failed to import."""
+    outputs; `modules` are project modules that failed to import."""
     tracked = set(listing.files)
     caches = IgnoreRules.of_builtins()
     found: dict[str, FileRead] = {}
@@ -60,14 +71,14 @@ def file_reads(
             )
         elif path.is_relative_to(room):
             consider(path.relative_to(room).as_posix(), "opened in the clean room")
-    for text, where in texts:
-        for quoted in _QUOTED.findall(text):
+    for said in texts:
+        for quoted in _QUOTED.findall(said.text):
             candidate = Path(quoted)
             if candidate.is_absolute():
                 if candidate.is_relative_to(room):
-                    consider(candidate.relative_to(room).as_posix(), f"named by {where}")
+                    consider(candidate.relative_to(room).as_posix(), f"named by {said.where}")
             elif "/" in quoted or "." in quoted:
-                consider(quoted, f"named by {where}")
+                consider((Path(said.folder) / quoted).as_posix(), f"named by {said.where}")
     for module in modules:
         for root in places.project.source_roots:
             base = root.joinpath(*module.split("."))

@@ -116,6 +116,33 @@ class EntryPointFacts:
 
 
 @dataclass(frozen=True)
+class NotebookFacts:
+    """REP009: one notebook run top to bottom in the room (`paved repro --notebooks`)."""
+
+    path: str  # relative to the project root
+    cells: int = 0  # its code cells
+    cell: int | None = None  # where it stopped: the cell's index in the file
+    line: int | None = None  # the line of that cell
+    code: str | None = None  # that line, as written
+    error: str | None = None  # None: it ran to the end
+    kind: str | None = None  # exception, timeout, died, start
+    module: str | None = None  # a module it could not import
+    distribution: str | None = None  # what provides it; None for the project's own module
+    locally: str | None = None  # "pass" or "fail": its cells up to that one, run locally
+    skipped: str | None = None  # why it was not run (not a Python notebook)
+
+
+@dataclass(frozen=True)
+class NotebooksFacts:
+    """REP009: the notebooks of `[notebooks].paths` that git tracks, each run in the room."""
+
+    runs: list[NotebookFacts] = field(default_factory=list)
+    untracked: list[str] = field(default_factory=list)  # selected, not committed: not run
+    timeout: int = 600  # seconds per cell
+    error: str | None = None  # none could run: the kernel's own packages did not install
+
+
+@dataclass(frozen=True)
 class FileRead:
     """REP005: a file the project read that the room does not have."""
 
@@ -146,6 +173,7 @@ class Outcome:
     tests: SuiteFacts | None = None
     evaluation: EvaluationFacts | None = None
     entry_points: list[EntryPointFacts] | None = None
+    notebooks: NotebooksFacts | None = None  # run only with --notebooks
     file_reads: list[FileRead] = field(default_factory=list)
     env_reads: list[EnvReadFacts] = field(default_factory=list)
     phases: list[Phase] = field(default_factory=list)

@@ -1,5 +1,6 @@
-"""What the evaluation worker needs in the room, beyond the project: pavedroad and its `evaluate`
-extra, added *after* the room's own packages and only for the evaluation.
+"""What pavedroad's own processes in the room need beyond the project, added *after* the room's
+own packages and only for them: for the evaluation worker, pavedroad and its `evaluate` extra;
+for the notebooks' kernels, ipykernel (the `notebooks` extra), which projects rarely declare.
 
 The worker is pavedroad's code (it reads the golden dataset with pyarrow, computes the metrics
 with scikit-learn), so it cannot run from the project's dependencies alone. Rather than install
@@ -9,7 +10,7 @@ the overlay, and a folder holding a link to pavedroad's own package (pure Python
 project declares numpy, scikit-learn or pydantic, its own versions come first and are the ones
 its model runs with.
 
-The overlay holds the extra's distributions and what they require, nothing else (so a model
+An overlay holds the extra's distributions and what they require, nothing else (so a model
 that imports pandas undeclared still fails). For an interpreter of pavedroad's own Python
 version, it is a folder of links to those distributions as installed beside pavedroad: nothing
 to download or install. For another version, a cached `uv pip install --target` of the same
@@ -38,6 +39,7 @@ from pavedroad.repro.uvrun import run_uv
 
 WORKER_DISTRIBUTIONS = ("numpy", "pyarrow", "scikit-learn", "pydantic")
 MLFLOW_DISTRIBUTIONS = ("mlflow-skinny", "pandas")
+KERNEL_DISTRIBUTIONS = ("ipykernel",)
 COMPLETE = ".paved-complete"
 # Runs the worker with the overlay appended; the project's folder never on sys.path (the model
 # imports from the installed wheel, as a deployment would).
@@ -50,25 +52,34 @@ BOOTSTRAP = (
 
 def pins(*, mlflow: bool) -> list[str]:
     """`name==version` of what the worker imports, as installed beside pavedroad here."""
+    extras = "evaluate,mlflow" if mlflow else "evaluate"
     wanted = WORKER_DISTRIBUTIONS + (MLFLOW_DISTRIBUTIONS if mlflow else ())
+    return _pinned(wanted, "evaluating the model in the clean room", extras)
+
+
+def kernel_pins() -> list[str]:
+    """`name==version` of the notebooks' kernel, as installed beside pavedroad here."""
+    return _pinned(KERNEL_DISTRIBUTIONS, "running the notebooks in the clean room", "notebooks")
+
+
+def _pinned(names: Iterable[str], purpose: str, extras: str) -> list[str]:
     found = []
-    for name in wanted:
+    for name in names:
         try:
             found.append(f"{name}=={version(name)}")
         except PackageNotFoundError:
-            extras = "evaluate,mlflow" if mlflow else "evaluate"
             raise UsageError(
-                f"evaluating the model in the clean room needs {name} beside pavedroad.\n"
+                f"{purpose} needs {name} beside pavedroad.\n"
                 f"  hint: pip install 'pavedroad[{extras}]'"
             ) from None
     return found
 
 
 def ensure(
-    cache: Path, interpreter: Interpreter, uv: str, processes: Processes, *, mlflow: bool
+    cache: Path, interpreter: Interpreter, uv: str, processes: Processes, wanted: list[str]
 ) -> Path:
-    """The overlay folder for this interpreter, made once and reused."""
-    wanted = pins(mlflow=mlflow)
+    """The overlay folder of `wanted` (`pins`, `kernel_pins`) for this interpreter, made once
+    and reused."""
     linked = _same_python(interpreter)
     origin = sys.prefix if linked else "uv"
     material = "\0".join(

@@ -2,7 +2,9 @@
 
 A test suite or a model may start processes of its own (a server, a pool of workers). Each
 command runs as the leader of a new session; when it ends, times out, or the run is interrupted,
-its whole process group is killed, which takes those descendants with it.
+its whole process group is killed, which takes those descendants with it. Work that starts its
+processes otherwise (a notebook's kernel, launched by jupyter_client in a session of its own)
+registers how to stop it (`stopping`), and is stopped with the rest.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import signal
 import subprocess
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +48,7 @@ class Processes:
 
     def __init__(self) -> None:
         self._live: set[subprocess.Popen[bytes]] = set()
+        self._stoppers: list[Callable[[], None]] = []
         self._lock = threading.Lock()
         self._stopped = False
 
@@ -97,13 +100,31 @@ class Processes:
             tuple(argv), None if timed_out else process.returncode, text, timed_out=timed_out
         )
 
+    @contextlib.contextmanager
+    def stopping(self, stop: Callable[[], None]) -> Iterator[None]:
+        """While inside, `stop()` also calls `stop` (from its own thread: it must be
+        thread-safe and return promptly). Raises Interrupted when the run is already stopped."""
+        with self._lock:
+            if self._stopped:
+                raise Interrupted
+            self._stoppers.append(stop)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._stoppers.remove(stop)
+
     def stop(self) -> None:
-        """Kill every live command and its descendants; later `run` calls raise Interrupted."""
+        """Kill every live command and its descendants, and stop the registered work; later
+        `run` calls raise Interrupted."""
         with self._lock:
             self._stopped = True
             live = list(self._live)
+            stoppers = list(self._stoppers)
         for process in live:
             _kill_group(process)
+        for stop in stoppers:
+            stop()
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

@@ -6,6 +6,7 @@ home/      an empty HOME
 dist/      the wheel built from project/
 work/      requests, results and logs of the phases (outside the project on purpose)
 tool/      a link to pavedroad's package, for the evaluation worker only
+jupyter/   the notebooks' kernel spec (kernels/) and their connection files (runtime/)
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ class Room:
     @property
     def tool(self) -> Path:
         return self.top / "tool"
+
+    @property
+    def jupyter(self) -> Path:
+        return self.top / "jupyter"
 
     def remove(self) -> None:
         shutil.rmtree(self.top, ignore_errors=True)

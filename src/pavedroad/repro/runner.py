@@ -2,7 +2,8 @@
 
     copy ─ python ─┬─ environment ─┬─ install ─┬─ import and entry points
                    └─ wheel ───────┘           ├─ tests
-                                               └─ evaluation (the local metrics meanwhile)
+                                               ├─ evaluation (the local metrics meanwhile)
+                                               └─ notebooks (with --notebooks)
 
 Phases that do not depend on each other run at once, up to `jobs` (the wheel builds while the
 environment is made; the tests, the entry points and the evaluation share the cores). A phase
@@ -24,6 +25,7 @@ from typing import Protocol, TypeVar
 
 import pavedroad
 from pavedroad.evaluation.run import git_commit
+from pavedroad.notebooks import execute
 from pavedroad.project import Project
 from pavedroad.repro import (
     audit,
@@ -31,6 +33,7 @@ from pavedroad.repro import (
     environment,
     files,
     interpreters,
+    notebooks,
     overlay,
     probe,
     suite,
@@ -38,11 +41,13 @@ from pavedroad.repro import (
     wheel,
 )
 from pavedroad.repro import evaluate as evaluation
+from pavedroad.repro.diagnose import Said
 from pavedroad.repro.interpreters import Interpreter
 from pavedroad.repro.outcome import (
     EntryPointFacts,
     EnvironmentFacts,
     EvaluationFacts,
+    NotebooksFacts,
     Outcome,
     PackageFacts,
     Phase,
@@ -53,8 +58,8 @@ from pavedroad.repro.room import Room
 from pavedroad.repro.uvrun import UvFailed, find_uv
 
 T = TypeVar("T")
-THREADS = 6  # they mostly wait on subprocesses: the phases, the local metrics, the overlay
-SHARING = frozenset({"import", "tests", "evaluation"})  # bounded by --jobs
+THREADS = 8  # they mostly wait on subprocesses: the phases, the local metrics, the overlays
+SHARING = frozenset({"import", "tests", "evaluation", "notebooks"})  # bounded by --jobs
 
 
 class Listener(Protocol):
@@ -78,6 +83,8 @@ class Options:
     jobs: int = 2
     tolerance: float = 1e-6
     history: str | None = None
+    notebooks: bool = False  # run the notebooks too
+    notebook_timeout: int = execute.DEFAULT_TIMEOUT_S  # seconds per cell
 
 
 @dataclass
@@ -154,11 +161,23 @@ def _run(
     layer: Future[Path] | None = None
     if evaluating:
         mlflow = model is not None and model.mlflow is not None
-        overlay.pins(mlflow=mlflow)  # a missing `evaluate` extra is a usage error, now
+        wanted = overlay.pins(mlflow=mlflow)  # a missing `evaluate` extra is a usage error, now
         local = pool.submit(evaluation.local_metrics, project, options.history, processes)
         # the worker's own packages download while the environment is built
-        cache = environment.cache_root()
-        layer = pool.submit(overlay.ensure, cache, interpreter, uv, processes, mlflow=mlflow)
+        layer = pool.submit(
+            overlay.ensure, environment.cache_root(), interpreter, uv, processes, wanted
+        )
+    chosen, untracked = notebooks.selected(project, listing)
+    kernel_layer: Future[Path] | None = None
+    if options.notebooks and chosen:
+        kernel_layer = pool.submit(
+            overlay.ensure,
+            environment.cache_root(),
+            interpreter,
+            uv,
+            processes,
+            overlay.kernel_pins(),  # a missing `notebooks` extra is a usage error, now
+        )
     built_wheel = pool.submit(
         steps.timed, "wheel", "building the wheel", _build_wheel, room, interpreter, uv, processes
     )
@@ -248,6 +267,28 @@ def _run(
             layer,
             options.tolerance,
         )
+    ran: Future[NotebooksFacts] | None = None
+    if kernel_layer is not None:
+        ran = pool.submit(
+            steps.timed,
+            "notebooks",
+            "running the notebooks",
+            _notebooks,
+            project,
+            chosen,
+            untracked,
+            room,
+            processes,
+            env,
+            kernel_layer,
+            execute.Options(timeout=options.notebook_timeout, jobs=options.jobs),
+            own,
+        )
+    elif options.notebooks:
+        outcome.notebooks = NotebooksFacts(untracked=untracked, timeout=options.notebook_timeout)
+        steps.skip("notebooks", "no notebook that git tracks")
+    elif chosen:
+        steps.skip("notebooks", f"{len(chosen)} notebook(s) not run: --notebooks runs them")
     imports, called = probed.result()
     wheel_facts = PackageFacts(
         wheel=wheel_facts.wheel,
@@ -263,21 +304,62 @@ def _run(
     )
     suite_facts, suite_run = tested.result()
     outcome.tests = suite_facts
-    texts = [(suite_run.output, "the tests")] if suite_run is not None and not suite_run.ok else []
-    texts += [(f"{i.error}", f"the import of {i.module}") for i in imports if i.error]
+    texts = [Said(suite_run.output, "the tests")] if suite_run and not suite_run.ok else []
+    texts += [Said(f"{i.error}", f"the import of {i.module}") for i in imports if i.error]
     texts += [
-        (f"{e.error or ''}\n{e.output}", f"{e.name} --help")
+        Said(f"{e.error or ''}\n{e.output}", f"{e.name} --help")
         for e in outcome.entry_points
         if e.status
     ]
     if evaluated is not None:
         outcome.evaluation, _ = evaluated.result()
         if outcome.evaluation.error:
-            texts.append((outcome.evaluation.error, "the evaluation"))
-    env_seen, opened = audit.read(log)
+            texts.append(Said(outcome.evaluation.error, "the evaluation"))
     missing_own = suite.missing_own_modules(suite_run.output if suite_run else "", own)
+    if ran is not None:
+        outcome.notebooks = ran.result()
+        for found in outcome.notebooks.runs:
+            if found.error is not None:
+                where = f"{found.path} cell {found.cell}"
+                texts.append(Said(found.error, where, str(Path(found.path).parent)))
+            if found.module is not None and found.distribution is None:
+                missing_own.append(found.module)
+    env_seen, opened = audit.read(log)
     outcome.file_reads = diagnose.file_reads(listing, places, opened, texts, missing_own)
     outcome.env_reads = diagnose.env_reads(env_seen, places)
+
+
+def _notebooks(
+    project: Project,
+    chosen: list[str],
+    untracked: list[str],
+    room: Room,
+    processes: Processes,
+    env: dict[str, str],
+    layer: Future[Path],
+    options: execute.Options,
+    own: set[str],
+) -> NotebooksFacts:
+    try:
+        folder = layer.result()
+    except UvFailed as failed:
+        return NotebooksFacts(
+            untracked=untracked,
+            timeout=options.timeout,
+            error=f"the kernel's own packages could not be installed: {failed.explanation}",
+        )
+    return notebooks.run(
+        project,
+        chosen,
+        untracked,
+        room=room,
+        python=environment.python_of(room.venv),
+        overlay=folder,
+        env=env,
+        processes=processes,
+        options=options,
+        own=own,
+    )
 
 
 def _interpreter(project: Project, options: Options) -> Interpreter:
@@ -420,6 +502,14 @@ class _Steps:
 
 def _summary(name: str, result: object) -> tuple[str, bool]:
     """One line of what a phase produced, for the progress display, and whether it failed."""
+    if isinstance(result, NotebooksFacts):
+        if result.error:
+            return f"failed: {result.error.splitlines()[0]}", True
+        ran = [n for n in result.runs if n.skipped is None]
+        stopped = sum(n.error is not None for n in ran)
+        if stopped:
+            return f"{len(ran)} notebook(s), {stopped} failed", True
+        return f"{len(ran)} notebook(s) ran top to bottom", False
     if not isinstance(result, tuple):
         return "", False
     if name == "wheel":
