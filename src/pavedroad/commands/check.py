@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from pavedroad import engine
-from pavedroad.commands.options import format_option, output_option
+from pavedroad.commands.options import contract_option, format_option, output_option
 from pavedroad.commands.pipeline import emit, evaluate, families
 from pavedroad.contract import find_contract, load_contract
 from pavedroad.project import Project
@@ -31,13 +31,7 @@ EXIT_READY, EXIT_NOT_READY = 0, 1  # cli.EXIT_READY, cli.EXIT_NOT_READY
 @click.option("--static", is_flag=True, help="Skip dynamic checks: run no project code.")
 @format_option
 @output_option
-@click.option(
-    "--contract",
-    "contract_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The contract file (default: handoff.toml, else [tool.paved] in pyproject.toml, in PATH "
-    "or the nearest folder above it).",
-)
+@contract_option
 @click.option("--verbose", "-v", is_flag=True, help="Show waiver details.")
 def check(
     path: Path,

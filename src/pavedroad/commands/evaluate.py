@@ -16,7 +16,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 
 from pavedroad import engine
 from pavedroad.checks import mod, prf
-from pavedroad.commands.options import format_option, output_option
+from pavedroad.commands.options import contract_option, format_option, output_option
 from pavedroad.commands.pipeline import emit
 from pavedroad.commands.pipeline import evaluate as run_checks
 from pavedroad.contract import find_contract, load_contract
@@ -64,12 +64,7 @@ THRESHOLDS = "PRF001"
     show_default=True,
     help="Seconds the evaluation may take before it is stopped.",
 )
-@click.option(
-    "--contract",
-    "contract_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The contract file (default: found from PATH as `paved check` finds it).",
-)
+@contract_option
 def evaluate(
     path: Path,
     format_: str,

@@ -1,4 +1,4 @@
-"""The report options that the commands share, so they all read and behave alike.
+"""The options that the commands share, so they all read and behave alike.
 
 Click and the standard library only: `paved deps` declares them and may answer from its result
 cache without importing the reporters.
@@ -25,4 +25,11 @@ output_option = click.option(
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the report to FILE (atomically); the text report still goes to the terminal.",
+)
+contract_option = click.option(
+    "--contract",
+    "contract_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The contract file (default: handoff.toml, else [tool.paved] in pyproject.toml, in PATH "
+    "or the nearest folder above it).",
 )

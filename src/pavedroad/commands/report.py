@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from pavedroad import engine
+from pavedroad.commands.options import contract_option
 from pavedroad.commands.pipeline import evaluate, families
 from pavedroad.contract import find_contract, load_contract
 from pavedroad.errors import UsageError
@@ -41,12 +42,7 @@ STDOUT = Path("-")
     help="Run no project code: skip the dynamic checks, read the schemas from their source, and "
     "show the last recorded evaluation instead of a new one.",
 )
-@click.option(
-    "--contract",
-    "contract_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The contract file (default: found from PATH as `paved check` finds it).",
-)
+@contract_option
 def report(
     path: Path, format_: str, output: Path | None, static: bool, contract_path: Path | None
 ) -> int:

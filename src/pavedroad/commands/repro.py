@@ -22,7 +22,7 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 
 from pavedroad import engine
 from pavedroad.checks import rep
-from pavedroad.commands.options import format_option, output_option
+from pavedroad.commands.options import contract_option, format_option, output_option
 from pavedroad.commands.pipeline import emit
 from pavedroad.commands.pipeline import evaluate as run_checks
 from pavedroad.contract import empty_contract, load_contract, search_contract
@@ -110,12 +110,7 @@ MARKS = {"done": ("✓", "green"), "failed": ("✗", "red"), "skipped": ("-", "d
 )
 @format_option
 @output_option
-@click.option(
-    "--contract",
-    "contract_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The contract file (default: found from PATH as `paved check` finds it).",
-)
+@contract_option
 def repro(
     path: Path,
     python: str | None,

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from pavedroad.commands.options import contract_option
 from pavedroad.contract import find_contract, load_contract
 from pavedroad.errors import UsageError
 
@@ -42,12 +43,7 @@ FACTORY = "pavedroad.serving.app:app_from_environment"
     type=click.IntRange(min=1),
     help="Worker processes, each loading the model once.  [env: PAVED_WORKERS; default: 1]",
 )
-@click.option(
-    "--contract",
-    "contract_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The contract file (default: found from PATH as `paved check` finds it).",
-)
+@contract_option
 def serve(
     path: Path,
     host: str | None,
