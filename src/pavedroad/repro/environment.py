@@ -30,9 +30,9 @@ from typing import IO, Literal
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from pavedroad.cachedir import cache_root as paved_cache_root
 from pavedroad.declared import declarations
 from pavedroad.declared.model import DEV_WORDS, RUNTIME, Declared
-from pavedroad.imports import cache_dir
 from pavedroad.project import Project
 from pavedroad.repro.interpreters import Interpreter
 from pavedroad.repro.processes import Processes
@@ -124,7 +124,7 @@ def _digest(parts: list[str]) -> str:
 
 def cache_root() -> Path:
     """Beside the import index: `$PAVED_CACHE_DIR`, else the user's cache folder."""
-    return cache_dir().parent / LAYOUT
+    return paved_cache_root() / LAYOUT
 
 
 def environment_key(plan: Plan, interpreter: Interpreter) -> str:
