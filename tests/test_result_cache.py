@@ -16,6 +16,9 @@ from typing import Any
 import pytest
 from helpers import write_tree
 
+from pavedroad.contract import CONTRACT_FILE, PYPROJECT
+from pavedroad.result_cache import CONTRACT_NAMES
+
 MODULE = "import yaml\nimport requests\n"
 PROJECT = {
     "pyproject.toml": '[project]\nname = "cached"\nversion = "1.0"\ndependencies = []\n',
@@ -122,3 +125,8 @@ def test_a_damaged_entry_is_a_miss_not_a_failure(project: Path) -> None:
     again = deps(project, "--format", "json")
     assert not again.hit and (again.code, again.stdout) == (first.code, first.stdout)
     assert deps(project, "--format", "json").hit  # and it was kept again
+
+
+def test_the_cache_watches_the_files_the_contract_search_reads() -> None:
+    """Named in result_cache without importing contract.py (pydantic), so kept equal here."""
+    assert (CONTRACT_FILE, PYPROJECT) == CONTRACT_NAMES
