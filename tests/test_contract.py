@@ -12,7 +12,13 @@ import jsonschema
 import pytest
 from helpers import FIXTURES
 
-from pavedroad.contract import Contract, find_contract, json_schema, load_contract
+from pavedroad.contract import (
+    Contract,
+    empty_contract,
+    find_contract,
+    json_schema,
+    load_contract,
+)
 from pavedroad.errors import ContractError, ContractErrors, UsageError
 
 if sys.version_info >= (3, 11):
@@ -50,6 +56,15 @@ def test_every_section_is_optional(tree: Tree) -> None:
     contract = load_contract(root / "handoff.toml").contract
     assert contract == Contract()
     assert contract.package is None and contract.waivers == []
+
+
+def test_a_project_without_a_contract_is_held_to_the_empty_one(tmp_path: Path) -> None:
+    """empty_contract constructs the model without validating it (a cold `paved deps` saves
+    the validator's build): it must be the contract an empty file validates to."""
+    loaded = empty_contract(tmp_path)
+    assert loaded.contract == Contract()
+    assert loaded.contract.model_dump(mode="json") == Contract().model_dump(mode="json")
+    assert loaded.path == tmp_path / "handoff.toml" and not loaded.path.exists()
 
 
 def test_a_full_contract_loads_into_the_model(tree: Tree) -> None:

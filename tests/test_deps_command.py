@@ -4,15 +4,19 @@ against the ground truth, messy trees that must not crash it, and `--fix` editin
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers import FIXTURES, write_tree
+
+from pavedroad.workqueue import available_workers
 
 GROUND_TRUTH = FIXTURES / "deps-ground-truth"
 
@@ -65,6 +69,35 @@ def test_ground_truth_exactly() -> None:
 def test_a_second_run_from_the_cache_reports_the_same() -> None:
     first, second = report(GROUND_TRUTH), report(GROUND_TRUTH)
     assert first["results"] == second["results"]
+
+
+@pytest.mark.skipif(
+    available_workers() < 2, reason="forked workers need Linux, two cores and no threads"
+)
+def test_parse_workers_report_what_one_core_does(tmp_path: Path) -> None:
+    """A tree large enough for the parse workers (the command starts them while it walks),
+    against the same run pinned to one core, where it parses alone."""
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    root = tmp_path / "stdlib"
+    for package in ("json", "email", "logging", "http", "importlib", "asyncio"):
+        shutil.copytree(stdlib / package, root / package, ignore=shutil.ignore_patterns("*.pyc"))
+    (root / "uses.py").write_text("import yaml\nimport numpy\n", encoding="utf-8")
+    command = [sys.executable, "-m", "pavedroad", "deps", str(root), "--format", "json"]
+    runs = [
+        subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "PAVED_NO_CACHE": "1"},
+            preexec_fn=pin,
+        )
+        for pin in (None, lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}))
+    ]
+    together, alone = runs
+    assert together.returncode == alone.returncode == 1, together.stderr + alone.stderr
+    assert together.stdout == alone.stdout
+    assert failed(json.loads(together.stdout), "DEP001") == {"pyyaml", "numpy"}
 
 
 def _utf16_requirements(root: Path) -> None:

@@ -20,10 +20,11 @@ from pavedroad.imports import (
     ImportSite,
     index_imports,
     is_local,
-    python_of_cell,
     third_party_sites,
 )
+from pavedroad.notebooks.reader import python_of_cell
 from pavedroad.project import Project
+from pavedroad.workqueue import available_workers
 
 PROJECT = FIXTURES / "imports" / "project"
 OLD = 1_600_000_000  # a time long past, so a file's stat is trusted by the cache
@@ -550,7 +551,7 @@ def stdlib_project(tmp_path: Path) -> Callable[[], Project]:
 
 
 @pytest.mark.skipif(
-    sys.platform != "linux" or len(os.sched_getaffinity(0)) < 2, reason="needs two cores on Linux"
+    available_workers() < 2, reason="forked workers need Linux, two cores and no threads"
 )
 def test_workers_index_exactly_what_one_process_does(
     stdlib_project: Callable[[], Project], monkeypatch: pytest.MonkeyPatch
@@ -559,10 +560,8 @@ def test_workers_index_exactly_what_one_process_does(
     monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 1 << 60)
     alone = index_imports(stdlib_project())
     monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 0)
-    project = stdlib_project()
-    requests = [(str(p), "py", None, None, b"") for p in project.python_files]
-    assert imports._workers(requests) >= 2
-    together = index_imports(project)
+    monkeypatch.setattr(imports, "CHUNK_BYTES", 4096)  # many chunks: workers and this process
+    together = index_imports(stdlib_project())
     assert together == alone
     assert len(alone.sites) > 300
     assert any(s.optional for s in alone.sites)

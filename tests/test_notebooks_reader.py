@@ -18,7 +18,6 @@ from helpers import FIXTURES, check_project
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pavedroad.imports import python_of_cell as index_python_of_cell
 from pavedroad.notebooks.defuse import hidden_names
 from pavedroad.notebooks.hazards import installs, machine_paths, unseeded_randomness
 from pavedroad.notebooks.reader import (
@@ -101,9 +100,8 @@ def test_cell_tags_and_the_ipython_evidence() -> None:
         "%%\n",
     ],
 )
-def test_python_of_cell_is_the_import_index_s_own(source: str) -> None:
-    """Moved from pavedroad.imports, unchanged: the index and the audit read cells alike."""
-    assert index_python_of_cell is python_of_cell
+def test_the_import_index_and_the_audit_read_a_cell_alike(source: str) -> None:
+    """The index reads cells with python_of_cell, the NB audit with split_cell."""
     assert split_cell(source).python == python_of_cell(source)
 
 

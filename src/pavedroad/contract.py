@@ -11,7 +11,6 @@ import datetime as dt
 import difflib
 import json
 import re
-import sys
 import types
 import typing
 from collections.abc import Iterator, Sequence
@@ -31,16 +30,9 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from pavedroad.contract_file import CONTRACT_FILE, PYPROJECT, read_toml, search_contract
 from pavedroad.errors import ContractError, ContractErrors, UsageError
 from pavedroad.tomlpos import locate
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
-CONTRACT_FILE = "handoff.toml"
-PYPROJECT = "pyproject.toml"
 
 SHA256 = r"^[0-9a-f]{64}$"
 CHECK_ID = r"^[A-Z]{2,5}[0-9]{3}$"
@@ -357,7 +349,9 @@ def empty_contract(root: Path) -> LoadedContract:
     """The contract of a project that has none: every section absent. `paved deps` and
     `paved lock` work on any project, as deptry and uv do."""
     source = ContractSource(path=root / CONTRACT_FILE, text="", prefix=(), data={})
-    return LoadedContract(contract=Contract(), sources=(source,))
+    # constructed, not validated: equal to Contract() (a test keeps it so), without building
+    # the validator of every section, a tenth of a cold `paved deps`
+    return LoadedContract(contract=Contract.model_construct(), sources=(source,))
 
 
 def find_contract(start: Path) -> Path:
@@ -372,20 +366,6 @@ def find_contract(start: Path) -> Path:
             "shows every key."
         )
     return found
-
-
-def search_contract(start: Path) -> Path | None:
-    """The contract file that governs `start`, or None when no folder above it has one."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        candidate = folder / CONTRACT_FILE
-        if candidate.is_file():
-            return candidate
-        pyproject = folder / PYPROJECT
-        tool = _read_toml(pyproject)[1].get("tool") if pyproject.is_file() else None
-        if isinstance(tool, dict) and "paved" in tool:
-            return pyproject
-    return None
 
 
 def load_contract(path: Path) -> LoadedContract:
@@ -444,7 +424,7 @@ def _extends_line(path: Path) -> int | None:
 
 
 def _read_source(path: Path) -> ContractSource:
-    text, data = _read_toml(path)
+    text, data = read_toml(path)
     prefix: tuple[str, ...] = ()
     if path.name == PYPROJECT:
         prefix = ("tool", "paved")
@@ -458,45 +438,6 @@ def _read_source(path: Path) -> ContractSource:
                 line=locate(text, prefix),
             )
     return ContractSource(path=path, text=text, prefix=prefix, data=data)
-
-
-def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
-    """The file's text and its parsed TOML, or a ContractError that says where it breaks."""
-    try:
-        # Editors on Windows may start the file with a byte-order mark, which TOML forbids.
-        text = path.read_text(encoding="utf-8").removeprefix("\ufeff")
-    except OSError as error:
-        raise ContractError(f"cannot read the contract: {error.strerror}", path=path) from None
-    except UnicodeDecodeError:
-        raise ContractError("the contract is not UTF-8 text", path=path) from None
-    try:
-        data: dict[str, Any] = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ContractError(
-            f"not valid TOML: {_toml_error_message(error)}",
-            path=path,
-            line=_toml_error_line(error, text),
-            hint="check quoting, brackets and that each key appears once",
-        ) from None
-    return text, data
-
-
-def _toml_error_line(error: tomllib.TOMLDecodeError, text: str) -> int | None:
-    """The line tomllib (or tomli on 3.10) complains about. A truncated file is reported past
-    its end ("end of document", or the empty line after the last newline): the last line is
-    where the reader gave up, and the one a user should look at."""
-    last = len(text.rstrip("\n").split("\n"))
-    lineno = getattr(error, "lineno", None)  # Python 3.14 adds it; older ones put it in the text
-    if not isinstance(lineno, int):
-        match = re.search(r"at line (\d+)", str(error))
-        lineno = int(match.group(1)) if match else None
-    if lineno is None:
-        return last if "end of document" in str(error) else None
-    return min(lineno, last)
-
-
-def _toml_error_message(error: tomllib.TOMLDecodeError) -> str:
-    return re.sub(r"\s*\(at line \d+, column \d+\)|\s*\(at end of document\)", "", str(error))
 
 
 def _merge(

@@ -127,6 +127,12 @@ def _distribution_names(key: str, value: object) -> tuple[str, ...]:
 # -- installed metadata -----------------------------------------------------------------------
 
 
+def read_installed() -> None:
+    """Read the installed distributions' metadata now, once for the process: a command that
+    waits for other work (the import index's workers) does it meanwhile."""
+    _providers()
+
+
 @functools.cache
 def _providers() -> Mapping[str, tuple[str, ...]]:
     """Top-level import name -> installed distributions, from their metadata. Reading every
@@ -202,9 +208,14 @@ def _inferred_tops(distribution: importlib.metadata.Distribution) -> set[str]:
     if record is None:  # an egg-info install: the stdlib knows its other file lists
         paths: Iterable[str] = (str(path) for path in distribution.files or ())
     else:
-        paths = (row[0] for row in csv.reader(record.splitlines()) if row)
+        paths = _record_paths(record)
     tops: set[str] = set()
+    folders: set[str] = set()
     for path in paths:
+        head, _, rest = path.partition("/")
+        if head and head != "." and rest[:1] not in ("", "/", "."):
+            folders.add(head)  # a file in a folder: the common line, and the folder is the top
+            continue
         parts = [part for part in path.split("/") if part not in ("", ".")]
         if not parts:
             continue
@@ -212,7 +223,17 @@ def _inferred_tops(distribution: importlib.metadata.Distribution) -> set[str]:
         top = parts[0] if len(parts) > 1 else inspect.getmodulename(parts[0]) or ""
         if top and "." not in top:
             tops.add(top)
-    return tops
+    return tops | {folder for folder in folders if "." not in folder}
+
+
+def _record_paths(record: str) -> Iterator[str]:
+    """The path column of a RECORD (CSV): split at the first comma, or read as CSV when the
+    path is quoted (it holds a comma or a quote)."""
+    for line in record.splitlines():
+        if line.startswith('"'):
+            yield from (row[0] for row in csv.reader([line]) if row)
+        elif line:
+            yield line.partition(",")[0]
 
 
 def _environment_cache() -> Path | None:

@@ -3,40 +3,40 @@ file, line and guard (optional, TYPE_CHECKING), read from the AST and never by r
 
 Parsing is the whole cost, so the index is cached per file, outside the project, keyed by the
 file's content hash with (size, mtime_ns) as the fast path: a second run costs one stat per file.
-A cold run over many files parses them in worker processes when there are spare cores.
+A cold run over many files parses them in worker processes when there are spare cores; a
+command can start that scan before its heavy imports (`Scan.of_tree`), so they overlap.
 """
 
 from __future__ import annotations
 
 import ast
-import gc
 import hashlib
 import json
-import marshal
 import os
-import signal
 import sys
 import threading
 import time
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pavedroad.cachedir import cache_root, caching_enabled
 from pavedroad.fileio import write_atomic
-from pavedroad.notebooks.reader import cell_text, python_of_cell
+from pavedroad.workqueue import WorkQueue, available_workers
 
 if TYPE_CHECKING:
     from pavedroad.project import Project
 
 CACHE_VERSION = "imports-v1"
 # Parsing in forked workers pays only when there is enough to parse: a fork and its results
-# cost a few ms, one process parses about 6 MB of source a second, and below this the gain is
+# cost a few ms, one process parses about 10 MB of source a second, and below this the gain is
 # lost in the noise of a busy machine (measured on Django's sources, see the DEP benchmark).
 PARALLEL_MIN_BYTES = 256 * 1024
+# The files a worker takes at a time: about 6 ms of parsing, so that the last ones even out.
+CHUNK_BYTES = 64 * 1024
 # A file modified within this window may change again without changing its mtime (coarse
 # filesystem clocks): its stat is not trusted next time, its content hash is.
 RACY_NS = 2_000_000_000
@@ -109,29 +109,99 @@ def import_index(project: Project) -> ImportIndex:
 
 
 def index_imports(project: Project) -> ImportIndex:
-    """Every import in every .py file and notebook of the project."""
-    root = f"{project.root}{os.sep}"
-    jobs = [_job(project, root, path, "py") for path in project.python_files]
-    jobs += [_job(project, root, path, "ipynb") for path in project.notebook_files]
-    cache = _Cache.load(project.root)
-    found: dict[str, _Found] = {}
-    stale: list[tuple[_Job, _Cached | None]] = []
-    for job in jobs:
-        cached = cache.get(job)
-        if cached is not None and cached.stat is not None and cached.stat == _stat_key(job.path):
-            found[job.rel] = cached.found
-        else:
-            stale.append((job, cached))
-    requests = [_request(job, cached) for job, cached in stale]
-    for (job, cached), scanned in zip(stale, _scan_all(requests), strict=True):
-        found[job.rel] = cache.put(job, cached, scanned)
-    cache.save(job.rel for job in jobs)
-    sites: list[ImportSite] = []
-    failures: list[ParseFailure] = []
-    for job in jobs:
-        sites.extend(found[job.rel][0])
-        failures.extend(found[job.rel][1])
-    return ImportIndex(tuple(sites), tuple(failures))
+    """Every import in every .py file and notebook of the project; the .py files' scan is the
+    one the command started while it walked the tree (`started_scan`), if it did."""
+    src_layout = len(project.source_roots) > 1
+    notebooks = _jobs(project.root, project.notebook_files, "ipynb", src_layout=False)
+    started = project.fact(started_scan)
+    if started is None or not started.covers(project.root, project.python_files, src_layout):
+        started = Scan(project.root, src_layout=src_layout)
+        for path in project.python_files:
+            started.add(path, _stat(path))
+    with started as scan:
+        return scan.finish(notebooks)
+
+
+def started_scan(project: Project) -> Scan | None:
+    """A scan of the project's .py files started before the project was built, handed over
+    with `project.provide(started_scan, scan)`; none by default."""
+    return None
+
+
+class Scan:
+    """The scan of a project's .py files, given one by one as they are found: a file whose
+    cached entry has the same stat is not read again; the others go to the parse workers at
+    once (`workqueue`), so that parsing overlaps the walk and whatever the caller does next
+    (import the checks, read the contract). A context manager: leaving it stops the workers
+    whose results nobody collected."""
+
+    def __init__(self, root: Path, *, src_layout: bool) -> None:
+        self.root = root
+        self.src_layout = src_layout
+        self.jobs: list[_Job] = []
+        self._prefix = f"{root}{os.sep}"
+        self._cache = _Cache.load(root)
+        self._found: dict[str, _Found] = {}
+        self._stale: list[tuple[_Job, _Cached | None]] = []
+        self._queue = WorkQueue(
+            _scan,
+            workers=available_workers(),
+            start_weight=PARALLEL_MIN_BYTES,
+            chunk_weight=CHUNK_BYTES,
+        )
+
+    def __enter__(self) -> Scan:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._queue.close()
+
+    def add(self, path: Path, stat: os.stat_result | None) -> None:
+        """A .py file of the project, with its stat as the caller took it (None: it has none)."""
+        job = _job(self.root, self._prefix, path, "py", self.src_layout)
+        self.jobs.append(job)
+        cached = self._cache.get(job)
+        if cached is not None and cached.stat is not None and cached.stat == _key(stat):
+            self._found[job.rel] = cached.found
+            return
+        self._stale.append((job, cached))
+        self._queue.submit(_request(job, cached), 0 if stat is None else stat.st_size)
+
+    def flush(self) -> None:
+        """The files added so far are all there is for now: the last few go to the workers."""
+        self._queue.flush()
+
+    def covers(self, root: Path, python_files: Sequence[Path], src_layout: bool) -> bool:
+        """Whether this scan is of these files of the project at `root`, in that layout."""
+        return (
+            (self.root, self.src_layout) == (root, src_layout)
+            and len(self.jobs) == len(python_files)
+            and all(job.path == path for job, path in zip(self.jobs, python_files, strict=True))
+        )
+
+    def finish(self, more: tuple[_Job, ...] = ()) -> ImportIndex:
+        """The index of the scanned files and of `more` (notebooks: scanned here, while the
+        workers parse); the cache saved."""
+        for job in more:
+            cached = self._cache.get(job)
+            if (
+                cached is not None
+                and cached.stat is not None
+                and cached.stat == _key(_stat(job.path))
+            ):
+                self._found[job.rel] = cached.found
+            else:
+                self._found[job.rel] = self._cache.put(job, cached, _scan(_request(job, cached)))
+        for (job, cached), scanned in zip(self._stale, self._queue.results(), strict=True):
+            self._found[job.rel] = self._cache.put(job, cached, scanned)
+        jobs = (*self.jobs, *more)
+        self._cache.save(job.rel for job in jobs)
+        sites: list[ImportSite] = []
+        failures: list[ParseFailure] = []
+        for job in jobs:
+            sites.extend(self._found[job.rel][0])
+            failures.extend(self._found[job.rel][1])
+        return ImportIndex(tuple(sites), tuple(failures))
 
 
 def third_party_sites(project: Project) -> dict[str, list[ImportSite]]:
@@ -199,19 +269,26 @@ class _Job:
         return f"{self.kind}:{self.module}:{self.package}"
 
 
-def _job(project: Project, root: str, path: Path, kind: str) -> _Job:
-    """`root` is the project's root with a trailing separator: the walk's paths start with it,
-    and slicing a string costs a tenth of Path.relative_to on a warm run's thousand files."""
+def _jobs(root: Path, paths: Iterable[Path], kind: str, src_layout: bool) -> tuple[_Job, ...]:
+    """The jobs of the files `paths` of the project at `root`; with `src_layout`, packages
+    start below src/."""
+    prefix = f"{root}{os.sep}"
+    return tuple(_job(root, prefix, path, kind, src_layout) for path in paths)
+
+
+def _job(root: Path, prefix: str, path: Path, kind: str, src_layout: bool) -> _Job:
+    """`prefix` is the root with a trailing separator: the walk's paths start with it, and
+    slicing a string costs a tenth of Path.relative_to on a warm run's thousand files."""
     text = str(path)
-    if text.startswith(root):
-        rel = text[len(root) :].replace(os.sep, "/")
+    if text.startswith(prefix):
+        rel = text[len(prefix) :].replace(os.sep, "/")
     else:
-        rel = path.relative_to(project.root).as_posix()
+        rel = path.relative_to(root).as_posix()
     if kind != "py":  # a notebook is no module: nothing is relative to it
         return _Job(path, rel, kind, None, None)
     parts = rel.removesuffix(".py").split("/")
-    if len(project.source_roots) > 1 and rel.startswith("src/"):
-        parts.pop(0)  # the src layout: packages start below src/
+    if src_layout and rel.startswith("src/"):
+        parts.pop(0)
     is_package = parts[-1] == "__init__"
     if is_package:
         parts.pop()
@@ -312,12 +389,16 @@ class _Cache:
             write_atomic(self.file, text)
 
 
-def _stat_key(path: Path) -> tuple[int, int] | None:
+def _stat(path: Path) -> os.stat_result | None:
     try:
-        stat = os.stat(path)  # noqa: PTH116 - the same call, without pathlib's wrapper
+        return os.stat(path)  # noqa: PTH116 - the same call, without pathlib's wrapper
     except OSError:
         return None
-    return stat.st_size, stat.st_mtime_ns
+
+
+def _key(stat: os.stat_result | None) -> tuple[int, int] | None:
+    """What the cache compares: size and mtime."""
+    return None if stat is None else (stat.st_size, stat.st_mtime_ns)
 
 
 def _request(job: _Job, cached: _Cached | None) -> _Request:
@@ -370,130 +451,6 @@ def _decode(path: Path, sites: Iterable[Any], failures: Iterable[Any]) -> _Found
 
 
 # -- scanning files --------------------------------------------------------------------------
-
-
-def _scan_all(requests: list[_Request]) -> list[_Scanned]:
-    """Scan the files; in forked workers besides this process when there is enough to parse
-    and cores to do it."""
-    mine, *others = _shares(requests, _workers(requests))
-    children: list[tuple[int, int, list[int]]] = []
-    for share in others:
-        child = _fork(requests, share)
-        if child is None:
-            mine += share
-        else:
-            children.append(child)
-    scanned: list[_Scanned | None] = [None] * len(requests)
-    try:
-        with _collector_paused():
-            for index in mine:
-                scanned[index] = _scan(requests[index])
-        for pid, pipe, share in children:
-            for index, result in zip(share, _collect(pid, pipe, requests, share), strict=True):
-                scanned[index] = result
-    finally:
-        for pid, pipe, _ in children:
-            _reap(pid, pipe)
-    return [result for result in scanned if result is not None]
-
-
-def _shares(requests: list[_Request], workers: int) -> list[list[int]]:
-    """The requests' indices in `workers` shares of about the same size in bytes (parse time
-    follows size): the largest file first, each to the lightest share so far."""
-    if workers < 2:
-        return [list(range(len(requests)))]
-    sizes = [_size(request[0]) for request in requests]
-    shares: list[list[int]] = [[] for _ in range(workers)]
-    loads = [0] * workers
-    for index in sorted(range(len(requests)), key=sizes.__getitem__, reverse=True):
-        lightest = loads.index(min(loads))
-        shares[lightest].append(index)
-        loads[lightest] += sizes[index]
-    return shares
-
-
-def _fork(requests: list[_Request], share: list[int]) -> tuple[int, int, list[int]] | None:
-    """A child that scans its share and writes the results to a pipe, in marshal (plain data);
-    None when the system cannot start one (the share is then scanned here)."""
-    read, write = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read)
-        os.close(write)
-        return None
-    if pid == 0:  # pragma: no cover - the child; its work is checked through the parent
-        status = 1
-        try:
-            os.close(read)
-            # no collections: a tree holds no cycles, and a collection in a forked child would
-            # touch, and so copy, every page of the parent's heap
-            gc.disable()
-            data = marshal.dumps([_scan(requests[index]) for index in share])
-            with os.fdopen(write, "wb") as pipe:
-                pipe.write(data)
-            status = 0
-        finally:
-            os._exit(status)  # never the parent's atexit handlers or buffered output
-    os.close(write)
-    return pid, read, share
-
-
-def _collect(pid: int, pipe: int, requests: list[_Request], share: list[int]) -> list[_Scanned]:
-    """A child's results; if it failed, the share is scanned here, so a real error surfaces."""
-    with os.fdopen(pipe, "rb", closefd=False) as handle:
-        data = handle.read()
-    _, status = os.waitpid(pid, 0)
-    if status == 0:
-        scanned: list[_Scanned] = marshal.loads(data)
-        if len(scanned) == len(share):
-            return scanned
-    return [_scan(requests[index]) for index in share]
-
-
-def _reap(pid: int, pipe: int) -> None:
-    """Close the pipe; a child still running (the parent was interrupted) is stopped."""
-    os.close(pipe)
-    with suppress(ChildProcessError):
-        if os.waitpid(pid, os.WNOHANG) == (0, 0):
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic collector off while parsing: an AST has no cycles, yet its millions of nodes
-    would trigger collections that scan every object alive, about a tenth of the parse time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _workers(requests: list[_Request]) -> int:
-    """How many processes to parse with. Fork starts a worker in milliseconds, but is safe only
-    without threads; it is used on Linux, where it is the platform's own default."""
-    if sys.platform != "linux" or threading.active_count() > 1:
-        return 1
-    cores = len(os.sched_getaffinity(0))
-    if cores < 2:
-        return 1
-    size = 0
-    for request in requests:
-        size += _size(request[0])
-        if size >= PARALLEL_MIN_BYTES:
-            return min(cores, 8)
-    return 1
-
-
-def _size(path: str) -> int:
-    try:
-        return os.stat(path).st_size  # noqa: PTH116 - str paths, as the workers get them
-    except OSError:
-        return 0
 
 
 def _scan(request: _Request) -> _Scanned:
@@ -592,6 +549,9 @@ def _has_dynamic(source: bytes) -> bool:
 
 
 def _scan_notebook(source: bytes) -> tuple[list[RawSite], list[RawFailure]]:
+    # imported here: most projects have no notebook, and a cold run waits for its imports
+    from pavedroad.notebooks.reader import cell_text, python_of_cell
+
     try:
         notebook = json.loads(source)
     except json.JSONDecodeError as error:

@@ -32,7 +32,8 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from pavedroad.contract import Dependencies, load_contract, search_contract
+from pavedroad.contract import Dependencies, load_contract
+from pavedroad.contract_file import search_contract
 from pavedroad.errors import PavedError, UsageError
 
 if sys.version_info >= (3, 11):

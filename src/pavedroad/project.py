@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from pavedroad.contract import Contract, LoadedContract
 from pavedroad.results import Location
-from pavedroad.tree import walk
+from pavedroad.tree import Listing, files_by_suffix, list_tree, source_roots
 
 T = TypeVar("T")
 
@@ -33,9 +33,11 @@ CODEOWNERS_PLACES = ("CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS", ".gi
 class Project:
     """A project tree and its contract. Paths it returns are absolute; `rel` makes them relative."""
 
-    def __init__(self, root: Path, loaded: LoadedContract) -> None:
+    def __init__(self, root: Path, loaded: LoadedContract, listing: Listing | None = None) -> None:
+        """`listing`: the walk of `root` (`tree.walk`) when the caller has walked it already."""
         self.root = root.resolve()
         self.loaded = loaded
+        self._listing = listing
         self._texts: dict[Path, str | None] = {}
         self._trees: dict[Path, ast.Module | None] = {}
         self.syntax_errors: dict[Path, SyntaxError] = {}
@@ -78,22 +80,17 @@ class Project:
 
     # -- files -----------------------------------------------------------------------------
 
-    @cached_property
-    def listing(self) -> tuple[tuple[str, list[str]], ...]:
+    @property
+    def listing(self) -> Listing:
         """Every folder of the project with its files (`tree.walk`), walked once per run."""
-        return tuple(walk(self.root))
+        if self._listing is None:
+            self._listing = list_tree(self.root)
+        return self._listing
 
     @cached_property
     def _walk(self) -> dict[str, tuple[Path, ...]]:
         """One walk of the tree (`tree.walk`) for the files checks read, by suffix."""
-        found: dict[str, list[Path]] = {".py": [], ".ipynb": []}
-        for directory, files in self.listing:
-            base = Path(directory)
-            for name in files:
-                suffix = os.path.splitext(name)[1]  # noqa: PTH122 - a str op per file, no Path
-                if suffix in found:
-                    found[suffix].append(base / name)
-        return {suffix: tuple(paths) for suffix, paths in found.items()}
+        return files_by_suffix(self.listing, (".py", ".ipynb"))
 
     @cached_property
     def python_files(self) -> tuple[Path, ...]:
@@ -179,8 +176,7 @@ class Project:
     @cached_property
     def source_roots(self) -> tuple[Path, ...]:
         """Where top-level packages live: src/ first (the src layout), then the root (flat)."""
-        src = self.root / "src"
-        return (src, self.root) if src.is_dir() else (self.root,)
+        return source_roots(self.root)
 
     def module_path(self, dotted: str) -> Path | None:
         """The file that defines module `dotted` in the project's layout, or None."""

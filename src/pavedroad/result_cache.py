@@ -21,16 +21,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from pavedroad import __version__
 from pavedroad.cachedir import cache_root, caching_enabled, environment_stamp
-from pavedroad.tree import walk
+from pavedroad.contract_file import CONTRACT_FILE, PYPROJECT
+from pavedroad.tree import Listing
 
 LAYOUT = "results-v1"
-CONTRACT_NAMES = ("handoff.toml", "pyproject.toml")  # what the contract search looks at
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,9 @@ def query(path: Path, format_: str, *, output: Path | None, fix: bool) -> Query 
     return Query(path.resolve(), format_)
 
 
-def lookup(asked: Query) -> Answer | None:
-    """The kept report, when everything it was computed from is as it was."""
+def lookup(asked: Query, walker: Callable[[Path], Listing]) -> Answer | None:
+    """The kept report, when everything it was computed from is as it was; `walker` walks the
+    project (`tree.walk`), so a caller that misses can keep the walk for its run."""
     try:
         entry = json.loads(asked.file.read_bytes())
         inputs = entry["inputs"]
@@ -69,8 +70,8 @@ def lookup(asked: Query) -> Answer | None:
             and entry["format"] == asked.format
             and entry["environment"] == environment_stamp()
             and isinstance(inputs, dict)
-            and all(_stat(Path(path)) == seen for path, seen in inputs.items())
-            and entry["tree"] == tree_digest(Path(entry["root"]))
+            and all(_stat(path) == seen for path, seen in inputs.items())
+            and entry["tree"] == tree_digest(walker(Path(entry["root"])))
         )
         if fresh and isinstance(entry["output"], str) and isinstance(entry["exit"], int):
             return Answer(entry["output"], entry["exit"])
@@ -112,15 +113,34 @@ def store(
         pass
 
 
-def tree_digest(root: Path, listing: Iterable[tuple[str, list[str]]] | None = None) -> str:
-    """Every file of the project with its mtime and size, as one digest; from `listing` (the
-    folders and files of `tree.walk(root)`) when the caller has walked the tree already."""
-    digest = hashlib.sha256()
-    for directory, files in walk(root) if listing is None else listing:
+class Fingerprint:
+    """The digest of a tree's files by path, mtime and size, fed a file at a time in the
+    order of `tree.walk`: a run that walks the tree anyway stats each file once."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+
+    def add(self, path: str) -> os.stat_result | None:
+        """Stat the file, add it, and return the stat (None when it has none) for other uses."""
+        try:
+            stat: os.stat_result | None = os.stat(path)  # noqa: PTH116 - str paths: no Path
+        except OSError:
+            stat = None
+        seen = None if stat is None else [stat.st_mtime_ns, stat.st_size]
+        self._digest.update(f"{path}\0{seen}\n".encode())
+        return stat
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
+
+
+def tree_digest(listing: Listing) -> str:
+    """Every file of the project's walk (`tree.walk`) with its mtime and size, as one digest."""
+    fingerprint = Fingerprint()
+    for directory, files in listing:
         for name in files:
-            path = os.path.join(directory, name)  # noqa: PTH118 - thousands of files: str ops
-            digest.update(f"{path}\0{_stat(Path(path))}\n".encode())
-    return digest.hexdigest()
+            fingerprint.add(os.path.join(directory, name))  # noqa: PTH118 - str ops
+    return fingerprint.hexdigest()
 
 
 def _searched(start: Path, found_in: Path | None) -> list[Path]:
@@ -129,13 +149,13 @@ def _searched(start: Path, found_in: Path | None) -> list[Path]:
     folders = [start, *start.parents]
     if found_in is not None and found_in in folders:
         folders = folders[: folders.index(found_in) + 1]
-    return [folder / name for folder in folders for name in CONTRACT_NAMES]
+    return [folder / name for folder in folders for name in (CONTRACT_FILE, PYPROJECT)]
 
 
-def _stat(path: Path) -> list[int] | None:
+def _stat(path: str | Path) -> list[int] | None:
     """mtime and size, or None for a file that is not there (or cannot be read)."""
     try:
-        found = path.stat()
+        found = os.stat(path)  # noqa: PTH116 - str paths: no Path built per file
     except OSError:
         return None
     return [found.st_mtime_ns, found.st_size]

@@ -6,13 +6,16 @@ Standard library only, so that `paved deps` can fingerprint a tree before its he
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 # Folders that hold no project source: tool caches, build output, installed packages.
 PRUNED_DIRS = frozenset(
     {"__pycache__", "node_modules", "build", "dist", "site-packages", "venv", "env", "htmlcov"}
 )
+
+# What `walk` yields, kept: a run walks the tree once and hands the listing around.
+Listing = tuple[tuple[str, list[str]], ...]
 
 
 def walk(root: Path) -> Iterator[tuple[str, list[str]]]:
@@ -31,3 +34,29 @@ def walk(root: Path) -> Iterator[tuple[str, list[str]]]:
             and not name.endswith(".egg-info")
         )
         yield directory, sorted(files)
+
+
+def files_by_suffix(
+    listing: Iterable[tuple[str, list[str]]], suffixes: Iterable[str]
+) -> dict[str, tuple[Path, ...]]:
+    """The files of a walk with each of these suffixes (".py"), in the walk's order."""
+    found: dict[str, list[Path]] = {suffix: [] for suffix in suffixes}
+    for directory, files in listing:
+        base = None  # a Path costs microseconds: built only for the folders that hold a match
+        for name in files:
+            suffix = os.path.splitext(name)[1]  # noqa: PTH122 - a str op per file, no Path
+            if suffix in found:
+                base = Path(directory) if base is None else base
+                found[suffix].append(base / name)
+    return {suffix: tuple(paths) for suffix, paths in found.items()}
+
+
+def source_roots(root: Path) -> tuple[Path, ...]:
+    """Where top-level packages live: src/ first (the src layout), then the root (flat)."""
+    src = root / "src"
+    return (src, root) if src.is_dir() else (root,)
+
+
+def list_tree(root: Path) -> Listing:
+    """The whole walk of `root`, kept."""
+    return tuple(walk(root))

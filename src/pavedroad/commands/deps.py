@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -9,8 +10,11 @@ import click
 
 from pavedroad import result_cache
 from pavedroad.commands.options import format_option, output_option
+from pavedroad.contract_file import search_contract
+from pavedroad.tree import Listing, list_tree, source_roots, walk
 
 if TYPE_CHECKING:
+    from pavedroad.imports import Scan
     from pavedroad.project import Project
     from pavedroad.reporters import Report
 
@@ -29,22 +33,77 @@ MISSING = "DEP001"
 def deps(path: Path, format_: str, output: Path | None, fix: bool) -> int:
     """What the code and notebooks import against what is declared: missing, unused,
     transitive, unpinned, dev-only. Works with or without a contract."""
+    walks: dict[Path, Listing] = {}  # a tree the cache lookup walked is not walked again
+
+    def walker(root: Path) -> Listing:
+        walks[root] = walks.get(root) or list_tree(root)
+        return walks[root]
+
     asked = result_cache.query(path, format_, output=output, fix=fix)
-    if asked is not None and (answer := result_cache.lookup(asked)) is not None:
+    if asked is not None and (answer := result_cache.lookup(asked, walker)) is not None:
         click.echo(answer.output, nl=False)  # nothing the report was computed from changed
         return answer.exit_code
-    return _run(path, format_, output, fix, asked)
+    # a miss: nothing from here on is imported by a hit
+    from pavedroad.imports import Scan
+    from pavedroad.workqueue import collector_paused
+
+    found = search_contract(path)
+    root = found.parent if found is not None else path.resolve()
+    fingerprint = result_cache.Fingerprint() if asked is not None else None
+    # No cyclic collection in a run this short: its passes over the imports' objects are a cost.
+    with collector_paused(), Scan(root, src_layout=len(source_roots(root)) > 1) as scan:
+        listing = _walk(root, walks.get(root), fingerprint, scan)
+        tree = "" if fingerprint is None else fingerprint.hexdigest()
+        # the workers parse while this process imports what the report needs
+        return _run(found, root, listing, scan, format_, output, fix, asked, tree)
+
+
+def _walk(
+    root: Path, walked: Listing | None, fingerprint: result_cache.Fingerprint | None, scan: Scan
+) -> Listing:
+    """One pass over the tree (`walked`, when the cache lookup has listed it): every file is
+    stat'ed once, for the result cache's fingerprint (taken before anything reads the file)
+    and, for a .py file, for the scan, which hands it to the parse workers there and then."""
+    listing = []
+    for directory, files in walk(root) if walked is None else walked:
+        listing.append((directory, files))
+        for name in files:
+            path = os.path.join(directory, name)  # noqa: PTH118 - thousands of files: str ops
+            python = os.path.splitext(name)[1] == ".py"  # noqa: PTH122 - as Project lists them
+            stat = fingerprint.add(path) if fingerprint is not None else None
+            if python:
+                scan.add(Path(path), stat if fingerprint is not None else _stat(path))
+    scan.flush()
+    return tuple(listing)
+
+
+def _stat(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)  # noqa: PTH116 - str paths: no Path built per file
+    except OSError:
+        return None
 
 
 def _run(
-    path: Path, format_: str, output: Path | None, fix: bool, asked: result_cache.Query | None
+    found: Path | None,
+    root: Path,
+    listing: Listing,
+    scan: Scan,
+    format_: str,
+    output: Path | None,
+    fix: bool,
+    asked: result_cache.Query | None,
+    tree: str,
 ) -> int:
     # Imported here: a cache hit needs none of it.
     from pavedroad.commands.pipeline import emit
+    from pavedroad.imports import started_scan
     from pavedroad.reporters import Format, renderer
 
-    project = _project(path)
-    tree = result_cache.tree_digest(project.root, project.listing) if asked is not None else ""
+    project = _project(found, root, listing)
+    started: Scan | None = scan  # the fact's type: a project may have no started scan
+    project.provide(started_scan, started)
+    _meanwhile(project)
     report = _report(project)
     if fix:
         # tomlkit and rich only with --fix: the usual run, in a hook or an editor, needs neither
@@ -56,7 +115,7 @@ def _run(
         console = Console(stderr=True, highlight=False)
         if added:
             console.print(f"added to {project.rel(project.pyproject_path)}: {', '.join(added)}")
-            report = _report(_project(path))  # the view is read once: look again after the edit
+            report = _report(_project(found, root, None))  # read once: look again after the edit
         else:
             console.print("nothing to add: no missing package")
     exit_code = 0 if report.verdict.ready else 1
@@ -66,18 +125,26 @@ def _run(
     answer = result_cache.Answer(renderer(Format(format_))(report), exit_code)
     click.echo(answer.output, nl=False)
     read = _read_outside_tree(project)
-    result_cache.store(asked, project.root, tree, read, answer, contract_found=_found(project))
+    result_cache.store(asked, project.root, tree, read, answer, contract_found=found is not None)
     return exit_code
 
 
-def _project(path: Path) -> Project:
-    from pavedroad.contract import empty_contract, load_contract, search_contract
+def _project(found: Path | None, root: Path, listing: Listing | None) -> Project:
+    """The project governed by the contract `found`, or by none, at `root`."""
+    from pavedroad.contract import empty_contract, load_contract
     from pavedroad.project import Project
 
-    contract = search_contract(path)
-    if contract is None:
-        return Project(path, empty_contract(path.resolve()))
-    return Project(contract.parent, load_contract(contract))
+    loaded = empty_contract(root) if found is None else load_contract(found)
+    return Project(root, loaded, listing)
+
+
+def _meanwhile(project: Project) -> None:
+    """What the checks will need besides the import index, read while the workers parse."""
+    from pavedroad.declared import declarations
+    from pavedroad.distributions import read_installed
+
+    declarations(project)
+    read_installed()
 
 
 def _report(project: Project) -> Report:
@@ -104,11 +171,6 @@ def _missing_requirements(project: Project, report: Report) -> list[str]:
             version = installed_version(name)
             requirements.append(f"{name}=={version}" if version else name)
     return requirements
-
-
-def _found(project: Project) -> bool:
-    """Whether the run was governed by a contract file (else the search went up to /)."""
-    return project.loaded.path.is_file()
 
 
 def _read_outside_tree(project: Project) -> list[Path]:

@@ -18,7 +18,8 @@ from pavedroad import engine
 from pavedroad.checks import nb
 from pavedroad.commands.options import format_option, output_option
 from pavedroad.commands.pipeline import emit, evaluate
-from pavedroad.contract import empty_contract, load_contract, search_contract
+from pavedroad.contract import empty_contract, load_contract
+from pavedroad.contract_file import search_contract
 from pavedroad.notebooks.execute import (
     DEFAULT_RTOL,
     DEFAULT_TIMEOUT_S,

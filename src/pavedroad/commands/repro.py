@@ -25,7 +25,8 @@ from pavedroad.checks import rep
 from pavedroad.commands.options import contract_option, format_option, output_option
 from pavedroad.commands.pipeline import emit
 from pavedroad.commands.pipeline import evaluate as run_checks
-from pavedroad.contract import empty_contract, load_contract, search_contract
+from pavedroad.contract import empty_contract, load_contract
+from pavedroad.contract_file import search_contract
 from pavedroad.errors import UsageError
 from pavedroad.evaluation.judge import MetricRow, metrics_json
 from pavedroad.fileio import write_atomic

@@ -10,7 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pavedroad.contract import CONTRACT_FILE, PYPROJECT, Contract, empty_contract
+from pavedroad.contract import Contract, empty_contract
+from pavedroad.contract_file import CONTRACT_FILE, PYPROJECT
 from pavedroad.errors import UsageError
 from pavedroad.fileio import write_atomic
 from pavedroad.project import Project
