@@ -3,8 +3,9 @@ file, line and guard (optional, TYPE_CHECKING), read from the AST and never by r
 
 Parsing is the whole cost, so the index is cached per file, outside the project, keyed by the
 file's content hash with (size, mtime_ns) as the fast path: a second run costs one stat per file.
-A cold run over many files parses them in worker processes when there are spare cores; a
-command can start that scan before its heavy imports (`Scan.of_tree`), so they overlap.
+A cold run over many files parses them in forked workers (`workqueue`) when there are spare
+cores; `paved deps` hands each file to them as its walk finds it (`Scan.add`), so parsing
+overlaps the walk and the command's heavy imports.
 """
 
 from __future__ import annotations
