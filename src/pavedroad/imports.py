@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import sys
-import threading
 import time
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from pavedroad.cachedir import cache_root, caching_enabled
 from pavedroad.fileio import write_atomic
+from pavedroad.import_part import PARSE_ERRORS, parse_imports_part
 from pavedroad.workqueue import WorkQueue, available_workers
 
 if TYPE_CHECKING:
@@ -42,9 +42,6 @@ CHUNK_BYTES = 64 * 1024
 # filesystem clocks): its stat is not trusted next time, its content hash is.
 RACY_NS = 2_000_000_000
 
-# What ast.parse raises on a file it cannot parse: a NUL byte is a ValueError before 3.12, and
-# a generated module nested deeper than the parser's stack a RecursionError or a MemoryError.
-PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
 # The standard library of the Pythons a project may target (3.10 to 3.14), not only of the one
 # running: `import tomllib` (3.11+), `annotationlib` (3.14+) or `asyncore` (gone in 3.12) under
 # a version check is no third-party import on any interpreter.
@@ -476,42 +473,12 @@ def _scan(request: _Request) -> _Scanned:
     return key, digest, f"{kind}:{module}:{package}", tuple(sites), tuple(failures)
 
 
-# Python 3.10's parser has no depth guard: a generated file with a 100,000-term expression
-# overflows the C stack and kills the process (3.11+ raises RecursionError). Large sources are
-# parsed there on a thread with a stack big enough for any file that fits in memory.
-_DEEP_PARSE_BYTES = 64 * 1024
-_DEEP_PARSE_STACK = 512 * 1024 * 1024
-
-
-def _parse(source: bytes) -> ast.Module:
-    if sys.version_info >= (3, 11) or len(source) < _DEEP_PARSE_BYTES:
-        return ast.parse(source)
-    outcome: list[ast.Module | BaseException] = []
-
-    def parse() -> None:
-        try:
-            outcome.append(ast.parse(source))
-        except BaseException as error:  # handed back to the caller's handlers
-            outcome.append(error)
-
-    previous = threading.stack_size(_DEEP_PARSE_STACK)
-    try:
-        worker = threading.Thread(target=parse, name="paved-parse")
-        worker.start()
-    finally:
-        threading.stack_size(previous)
-    worker.join()
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    return outcome[0]
-
-
 def _scan_python(
     source: bytes, module: str | None, package: str | None
 ) -> tuple[list[RawSite], list[RawFailure]]:
     try:
         # bytes, so that a PEP 263 coding line and a byte-order mark are honoured
-        tree = _parse(source)
+        tree = parse_imports_part(source)
     except PARSE_ERRORS as error:
         return [], [_failure(error, None)]
     visitor = _Visitor(module, package, None, _import_lines(source), _has_dynamic(source))

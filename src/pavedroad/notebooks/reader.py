@@ -27,7 +27,7 @@ PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture"})
 IPYTHON_LINE = re.compile(
     r"[A-Za-z_][\w.]*(\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*[%!].*|[A-Za-z_][\w.]*(\(\))?\?\??"
 )
-# What ast.parse raises on a cell it cannot parse (see pavedroad.imports.PARSE_ERRORS).
+# What ast.parse raises on a cell it cannot parse (see pavedroad.import_part.PARSE_ERRORS).
 PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
 SUPPORTED_NBFORMAT = 4
 UPGRADE = "jupyter nbconvert --to notebook --nbformat 4 --inplace"
