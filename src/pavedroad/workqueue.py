@@ -174,11 +174,13 @@ class WorkQueue:
         self._held[:0] = kept
 
     def _claim(self) -> Iterator[int]:
-        """The chunks left on the queue, taken one record at a time."""
+        """The chunks left on the queue, taken one record at a time. A queue that cannot be
+        read (a split record: never seen on Linux) is left: what nobody did is done here."""
         if self._queue is None:
             return
-        while (chunk := _take(self._queue[0])) is not None:
-            yield chunk[0]
+        with contextlib.suppress(OSError, EOFError, ValueError, TypeError):
+            while (chunk := _take(self._queue[0])) is not None:
+                yield chunk[0]
 
     # -- workers --------------------------------------------------------------------------
 
