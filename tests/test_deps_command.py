@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
+import time
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -99,6 +101,39 @@ def test_parse_workers_report_what_one_core_does(tmp_path: Path) -> None:
     assert together.stdout == alone.stdout
     # (the standard library's own modules may import a package or two of PyPI: not the point)
     assert {"pyyaml", "numpy"} <= failed(json.loads(together.stdout), "DEP001")
+
+
+@pytest.mark.skipif(
+    available_workers() < 2, reason="forked workers need Linux, two cores and no threads"
+)
+def test_ctrl_c_while_the_workers_parse_leaves_no_process_behind(tmp_path: Path) -> None:
+    """Interrupted mid-parse (the signal to the command alone, as `kill -INT` sends it): exit
+    130, and no worker left in the command's process group."""
+    body = "".join(
+        f"def f{n}(a, b):\n    return [a * {n} + b for _ in range(3)]\n" for n in range(400)
+    )
+    for package in range(40):
+        folder = tmp_path / "big" / f"p{package}"
+        folder.mkdir(parents=True)
+        for module in range(50):  # 2,000 modules, 30 MB: seconds of parsing
+            (folder / f"m{module}.py").write_text(f"import os\n{body}", encoding="utf-8")
+    command = [sys.executable, "-m", "pavedroad", "deps", str(tmp_path / "big")]
+    process = subprocess.Popen(
+        [*command, "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: the workers join it when forked
+        env={**os.environ, "PAVED_NO_CACHE": "1"},
+    )
+    group = os.getpgid(process.pid)
+    time.sleep(1.5)  # started, walking and parsing
+    os.kill(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    with pytest.raises(ProcessLookupError):
+        os.killpg(group, 0)  # nobody left in the group
 
 
 def _utf16_requirements(root: Path) -> None:
