@@ -146,10 +146,15 @@ def _self_symlinks(root: Path) -> None:
     (root / "requirements.txt").symlink_to("requirements.txt")
 
 
+def _file_name_not_utf8(root: Path) -> None:
+    (root / os.fsdecode(b"donn\xe9es.csv")).write_text("a,b\n", encoding="utf-8")
+
+
 MESSY = {
     "no-dependency-file": None,
     "utf16-with-bom": _utf16_requirements,
     "self-symlinks": _self_symlinks,
+    "file-name-not-utf8": _file_name_not_utf8,
 }
 
 

