@@ -21,11 +21,12 @@ from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from pavedroad.cachedir import cache_root, caching_enabled
 from pavedroad.fileio import write_atomic
 from pavedroad.import_part import PARSE_ERRORS, parse_imports_part
+from pavedroad.tree import stat_or_none
 from pavedroad.workqueue import WorkQueue, available_workers
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ def index_imports(project: Project) -> ImportIndex:
     if started is None or not started.covers(project.root, project.python_files, src_layout):
         started = Scan(project.root, src_layout=src_layout)
         for path in project.python_files:
-            started.add(path, _stat(path))
+            started.add(path, stat_or_none(path))
     with started as scan:
         return scan.finish(notebooks)
 
@@ -159,7 +160,7 @@ class Scan:
         job = _job(self.root, self._prefix, path, "py", self.src_layout)
         self.jobs.append(job)
         cached = self._cache.get(job)
-        if cached is not None and cached.stat is not None and cached.stat == _key(stat):
+        if _unchanged(cached, stat):
             self._found[job.rel] = cached.found
             return
         self._stale.append((job, cached))
@@ -182,11 +183,7 @@ class Scan:
         workers parse); the cache saved."""
         for job in more:
             cached = self._cache.get(job)
-            if (
-                cached is not None
-                and cached.stat is not None
-                and cached.stat == _key(_stat(job.path))
-            ):
+            if _unchanged(cached, stat_or_none(job.path)):
                 self._found[job.rel] = cached.found
             else:
                 self._found[job.rel] = self._cache.put(job, cached, _scan(_request(job, cached)))
@@ -387,16 +384,15 @@ class _Cache:
             write_atomic(self.file, text)
 
 
-def _stat(path: Path) -> os.stat_result | None:
-    try:
-        return os.stat(path)  # noqa: PTH116 - the same call, without pathlib's wrapper
-    except OSError:
-        return None
-
-
-def _key(stat: os.stat_result | None) -> tuple[int, int] | None:
-    """What the cache compares: size and mtime."""
-    return None if stat is None else (stat.st_size, stat.st_mtime_ns)
+def _unchanged(cached: _Cached | None, stat: os.stat_result | None) -> TypeGuard[_Cached]:
+    """Whether the cached entry is of the file as it is now: its trusted stat (size and mtime)
+    is the file's. A file touched but not edited is read again, and keeps the cached sites."""
+    return (
+        cached is not None
+        and cached.stat is not None
+        and stat is not None
+        and cached.stat == (stat.st_size, stat.st_mtime_ns)
+    )
 
 
 def _request(job: _Job, cached: _Cached | None) -> _Request:

@@ -28,7 +28,7 @@ from pathlib import Path
 from pavedroad import __version__
 from pavedroad.cachedir import cache_root, caching_enabled, environment_stamp
 from pavedroad.contract_file import CONTRACT_FILE, PYPROJECT
-from pavedroad.tree import Listing
+from pavedroad.tree import Listing, stat_or_none
 
 LAYOUT = "results-v1"
 
@@ -123,9 +123,8 @@ class Fingerprint:
 
     def add(self, path: str) -> os.stat_result | None:
         """Stat the file, add it, and return the stat (None when it has none) for other uses."""
-        try:
-            stat = os.stat(path)  # noqa: PTH116 - str paths: no Path
-        except OSError:
+        stat = stat_or_none(path)
+        if stat is None:
             self._lines.append(f"{path}\0None\n")
             return None
         self._lines.append(f"{path}\0[{stat.st_mtime_ns}, {stat.st_size}]\n")
@@ -163,8 +162,5 @@ def _searched(start: Path, found_in: Path | None) -> list[Path]:
 
 def _stat(path: str | Path) -> list[int] | None:
     """mtime and size, or None for a file that is not there (or cannot be read)."""
-    try:
-        found = os.stat(path)  # noqa: PTH116 - str paths: no Path built per file
-    except OSError:
-        return None
-    return [found.st_mtime_ns, found.st_size]
+    found = stat_or_none(path)
+    return None if found is None else [found.st_mtime_ns, found.st_size]

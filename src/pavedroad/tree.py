@@ -86,6 +86,15 @@ def source_roots(root: Path) -> tuple[Path, ...]:
     return (src, root) if src.is_dir() else (root,)
 
 
+def stat_or_none(path: str | Path) -> os.stat_result | None:
+    """The file's stat, or None for one that is not there or cannot be read (a dangling link,
+    a link to itself): every reader of a walk's files asks this of thousands of them."""
+    try:
+        return os.stat(path)  # noqa: PTH116 - str paths too: no Path built per file
+    except OSError:
+        return None
+
+
 def list_tree(root: Path) -> Listing:
     """The whole walk of `root`, kept."""
     return tuple(walk(root))

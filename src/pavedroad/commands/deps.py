@@ -11,7 +11,7 @@ import click
 from pavedroad import result_cache
 from pavedroad.commands.options import format_option, output_option
 from pavedroad.contract_file import search_contract
-from pavedroad.tree import Listing, list_tree, source_roots, walk
+from pavedroad.tree import Listing, list_tree, source_roots, stat_or_none, walk
 
 if TYPE_CHECKING:
     from pavedroad.imports import Scan
@@ -77,7 +77,7 @@ def _walk(
                 if python:
                     scan.add(Path(prefix + name), stat)
             elif python:
-                scan.add(Path(prefix + name), _stat(prefix + name))
+                scan.add(Path(prefix + name), stat_or_none(prefix + name))
     scan.flush()
     return tuple(listing)
 
@@ -85,13 +85,6 @@ def _walk(
 def _is_python(name: str) -> bool:
     """A .py file as `Project.python_files` lists them (os.path.splitext: `.py` alone is none)."""
     return os.path.splitext(name)[1] == ".py"  # noqa: PTH122
-
-
-def _stat(path: str) -> os.stat_result | None:
-    try:
-        return os.stat(path)  # noqa: PTH116 - str paths: no Path built per file
-    except OSError:
-        return None
 
 
 def _run(
