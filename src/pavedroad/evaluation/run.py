@@ -25,6 +25,7 @@ from pavedroad.errors import UsageError
 from pavedroad.evaluation.metrics import METRICS
 from pavedroad.evaluation.protocol import PROGRESS, MetricRequest, Outcome, Request
 from pavedroad.fileio import sha256_of
+from pavedroad.git import git_commit
 from pavedroad.project import Project
 
 # What the worker imports beyond pavedroad's own dependencies: the `evaluate` extra.
@@ -234,30 +235,3 @@ def contract_sha256(project: Project) -> str:
         digest.update(source.text.encode("utf-8"))
         digest.update(b"\0")
     return digest.hexdigest()
-
-
-def git_commit(root: Path) -> str | None:
-    """HEAD's commit, with `-dirty` when tracked files changed; None outside git."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=10,
-        )
-        if head.returncode != 0:
-            return None
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", "."],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=30,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    commit = head.stdout.strip()
-    return commit + ("-dirty" if dirty.stdout.strip() else "")

@@ -10,8 +10,9 @@ import platform
 
 from pavedroad import __version__
 from pavedroad.declared import declarations
-from pavedroad.evaluation.run import Evaluation, contract_sha256, git_commit
+from pavedroad.evaluation.run import Evaluation, contract_sha256
 from pavedroad.fileio import sha256_of
+from pavedroad.git import git_commit
 from pavedroad.project import Project
 from pavedroad.report.measures import dataset_sha256
 from pavedroad.report.packet import Dependency, Environment

@@ -13,14 +13,13 @@ from __future__ import annotations
 import fnmatch
 import os
 import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pavedroad.fileio import sha256_of
+from pavedroad.git import git_output
 
 TOOL_STATE = ".paved"  # pavedroad's own state in a project: never part of what is proven
-GIT_TIMEOUT_S = 60
 # Outside git, what no project means to hand over: caches, build output, tool state.
 BUILTIN_IGNORED = (
     ".git/",
@@ -156,47 +155,20 @@ def listing(root: Path) -> Listing:
 
 def _git_files(root: Path) -> list[str] | None:
     """`git ls-files` under `root`, or None when it is not inside a git work tree."""
-    try:
-        inside = subprocess.run(
-            ["git", "rev-parse", "--is-inside-work-tree"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=GIT_TIMEOUT_S,
-        )
-        if inside.returncode != 0 or inside.stdout.strip() != "true":
-            return None
-        found = subprocess.run(
-            ["git", "ls-files", "-z", "--cached"],
-            cwd=root,
-            capture_output=True,
-            check=False,
-            timeout=GIT_TIMEOUT_S,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+    inside = git_output(root, "rev-parse", "--is-inside-work-tree")
+    if inside is None or inside.strip() != "true":
         return None
-    if found.returncode != 0:
+    found = git_output(root, "ls-files", "-z", "--cached")
+    if found is None:
         return None
-    names = found.stdout.decode("utf-8", errors="surrogateescape").split("\0")
-    return sorted({name for name in names if name})
+    return sorted({name for name in found.split("\0") if name})
 
 
 def _git_ignore_rule(root: Path, relative: str) -> str | None:
     """`.gitignore:3 (data/)` when git ignores the path, None when it is only untracked."""
-    try:
-        found = subprocess.run(
-            ["git", "check-ignore", "-v", "--no-index", "--", relative],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=GIT_TIMEOUT_S,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    line = found.stdout.strip()
-    if found.returncode != 0 or not line:
+    found = git_output(root, "check-ignore", "-v", "--no-index", "--", relative)
+    line = found.strip() if found is not None else ""
+    if not line:
         return None
     source, _, _ = line.partition("\t")  # "<file>:<line>:<pattern>\t<path>"
     file, _, rest = source.partition(":")

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 import pavedroad
-from pavedroad.evaluation.run import git_commit
+from pavedroad.git import git_commit
 from pavedroad.notebooks import execute
 from pavedroad.project import Project
 from pavedroad.repro import (
